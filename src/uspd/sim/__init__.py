@@ -1,0 +1,1 @@
+"""The acoustic world: scenes, sources of motion, loudspeaker, microphones, room and renderer."""
