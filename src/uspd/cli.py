@@ -19,6 +19,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """Ultrasonic motion and presence sensing: simulate, detect, evaluate, train, demo."""
+
+
 def main() -> None:
     """Entry point: run the typer app and turn UspdError into a one-line message."""
     try:
