@@ -1,0 +1,125 @@
+"""Doppler spectra on a fixed radial-velocity axis (carrier independent).
+
+One Hann-windowed FFT per hop over the last `window_s` of clutter-free baseband; the power of
+each (zero-padded) FFT bin is spread over the velocity bins its frequency interval overlaps, so
+a tone's total power lands on the velocity axis whatever the carrier. Powers are normalised so
+that a complex tone of amplitude a contributes a**2 in total (then divided by the received
+carrier power by the caller).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+from uspd.physics import doppler_to_velocity_mps, monostatic_doppler_hz
+
+DB_FLOOR = -120.0
+
+
+def velocity_axis_mps(max_speed_mps: float, n_bins: int) -> NDArray[np.float64]:
+    """Bin centres (m/s), evenly spaced over [-max, +max]; positive = approaching."""
+    return np.linspace(-max_speed_mps, max_speed_mps, n_bins)
+
+
+def velocity_edges_mps(max_speed_mps: float, n_bins: int) -> NDArray[np.float64]:
+    """n_bins + 1 bin edges (m/s): centres +- half the spacing."""
+    centres = velocity_axis_mps(max_speed_mps, n_bins)
+    half = (centres[1] - centres[0]) / 2.0 if n_bins > 1 else max_speed_mps
+    return np.concatenate([centres - half, centres[-1:] + half])
+
+
+def velocity_mapping(
+    fs_bb_hz: float, nfft: int, carrier_hz: float, edges_mps: NDArray, speed_mps: float
+) -> NDArray[np.float64]:
+    """(nfft, n_bins) weights: overlap fraction of each FFT bin's Hz interval with each bin."""
+    df = fs_bb_hz / nfft
+    f = np.fft.fftfreq(nfft, 1.0 / fs_bb_hz)
+    lo, hi = f - df / 2.0, f + df / 2.0
+    edges_hz = monostatic_doppler_hz(carrier_hz, edges_mps, speed_mps)
+    ov = np.clip(
+        np.minimum(hi[:, None], edges_hz[None, 1:]) - np.maximum(lo[:, None], edges_hz[None, :-1]),
+        0.0,
+        None,
+    )
+    return ov / df
+
+
+class DopplerAnalyzer:
+    """Per-hop Doppler power spectrum of the last window of baseband, mapped to velocity.
+
+    process(clean, raw): (n_mics, hop_bb) clutter-free and raw baseband of the newest hop.
+    Returns (doppler_pow (n_mics, n_bins), carrier_pow (n_mics,)), both Hann**2-weighted
+    mean powers over the window (same estimator, so their ratio is gain independent).
+    """
+
+    def __init__(
+        self,
+        fs_bb_hz: float,
+        window_bb: int,
+        carrier_hz: float,
+        max_speed_mps: float,
+        n_bins: int,
+        speed_mps: float,
+        n_mics: int,
+        min_fft_bins_per_velocity_bin: int = 3,
+    ):
+        self.window_bb = window_bb
+        self.n_mics = n_mics
+        edges = velocity_edges_mps(max_speed_mps, n_bins)
+        bin_hz = float(np.min(np.diff(monostatic_doppler_hz(carrier_hz, edges, speed_mps))))
+        need = max(window_bb, int(np.ceil(min_fft_bins_per_velocity_bin * fs_bb_hz / bin_hz)))
+        self.nfft = 1 << int(np.ceil(np.log2(need)))
+        self.win = signal.get_window("hann", window_bb, fftbins=True)
+        w2 = self.win**2
+        self._w2n = w2 / np.sum(w2)
+        self._map = velocity_mapping(fs_bb_hz, self.nfft, carrier_hz, edges, speed_mps) / (
+            self.nfft * np.sum(w2)
+        )
+        # velocity of each FFT bin (diagnostics)
+        self.fft_velocity_mps = doppler_to_velocity_mps(
+            np.fft.fftfreq(self.nfft, 1.0 / fs_bb_hz), carrier_hz, speed_mps
+        )
+        self.reset()
+
+    def reset(self) -> None:
+        self._clean = np.zeros((self.n_mics, self.window_bb - 1), np.complex128)
+        self._rpow = np.zeros((self.n_mics, self.window_bb - 1), np.float64)
+
+    def process(
+        self, clean: NDArray[np.complex128], raw: NDArray[np.complex128], hop_bb: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """clean, raw: (n_mics, n_hops * hop_bb) newest baseband.
+
+        Returns doppler power (n_hops, n_mics, n_bins) and carrier power (n_hops, n_mics) of
+        the windows ending at each hop end. Every hop's numbers come from fixed-shape
+        operations (one FFT row per mic, one (n_mics, nfft) @ (nfft, n_bins) product per hop),
+        so they do not depend on how many hops one call holds.
+        """
+        n_hops = clean.shape[1] // hop_bb
+        wb = self.window_bb
+        c_all = np.concatenate([self._clean, clean], axis=1)
+        p_all = np.concatenate([self._rpow, raw.real**2 + raw.imag**2], axis=1)
+        self._clean = c_all[:, c_all.shape[1] - (wb - 1):].copy()
+        self._rpow = p_all[:, p_all.shape[1] - (wb - 1):].copy()
+        if n_hops == 0:
+            return np.zeros((0, self.n_mics, self._map.shape[1])), np.zeros((0, self.n_mics))
+        # window ending at the end of hop h starts at (h + 1) * hop_bb - 1 of the joined buffer
+        frames = _windows(c_all, hop_bb - 1, hop_bb, n_hops, wb)  # (n_hops, n_mics, wb) view
+        pframes = _windows(p_all, hop_bb - 1, hop_bb, n_hops, wb)
+        spec = np.fft.fft(np.multiply(frames, self.win, order="C"), n=self.nfft, axis=-1)
+        pw = spec.real**2 + spec.imag**2
+        doppler = np.matmul(pw, self._map)
+        carrier = np.sum(np.multiply(pframes, self._w2n, order="C"), axis=-1)
+        return doppler, carrier
+
+
+def _windows(a: NDArray, start: int, step: int, n: int, length: int) -> NDArray:
+    """Read-only view (n, a.shape[0], length) of windows a[:, start + i step : ... + length]."""
+    a = np.ascontiguousarray(a)
+    s0, s1 = a.strides
+    return np.lib.stride_tricks.as_strided(
+        a[:, start:], shape=(n, a.shape[0], length), strides=(step * s1, s0, s1),
+        writeable=False,
+    )
