@@ -119,3 +119,25 @@ def _refine_phase_slope(x: NDArray, fs_hz: float, f_est: float, n_seg: int = 16)
     dphi = float(np.angle(np.sum(dz)))
     f_new = f_est + dphi / (2 * np.pi * seg / fs_hz)
     return f_new if abs(f_new - f_est) < fs_hz / seg / 4 else f_est
+
+
+def carrier_prominence_db(audio_head: NDArray, fs_hz: float, carrier_hz: float) -> float:
+    """How far (dB) the spectrum at carrier_hz stands above its local floor in the head.
+
+    Used to verify a carrier given by the user: a few dB means it is absent.
+    """
+    x = np.asarray(audio_head, np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    n = x.shape[0]
+    if n < 16 or not np.any(x):
+        return -np.inf
+    x = x - np.mean(x, axis=0)
+    nfft = 1 << int(np.ceil(np.log2(n * 4)))
+    p = _power_spectrum(x, nfft)
+    df = fs_hz / nfft
+    k0 = round(carrier_hz / df)
+    guard = int(np.ceil(3 * (fs_hz / n) / df))
+    lo, hi = max(0, k0 - guard), min(p.size - 1, k0 + guard)
+    k = lo + int(np.argmax(p[lo:hi + 1]))
+    return _peak_over_floor(p, k, max(int(500.0 / df), 4 * guard), guard)

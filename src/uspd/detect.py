@@ -1,0 +1,224 @@
+"""Streaming detection: FrontEnd -> Detector -> per-hop records and motion events.
+
+Detectors follow a tiny streaming protocol (like pymicro-wakeword's process_streaming):
+`process(FeatureBlock) -> Decisions` with explicit internal state, same output for any
+chunking. Detectors are looked up by name in a registry so other packages (the neural model)
+can add theirs with `register_detector`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from uspd.audio import AudioSource
+from uspd.audio.checks import (
+    check_clipping_head,
+    check_finite,
+    check_not_silent,
+    warn_if_clipped,
+)
+from uspd.dsp.carrier import MIN_CARRIER_HZ, carrier_prominence_db, detect_carrier
+from uspd.dsp.frontend import FeatureBlock, FrontEnd, FrontEndConfig
+from uspd.errors import ConfigError, SignalError
+
+KINDS = ("none", "minor", "major")
+
+
+@dataclass
+class Decisions:
+    """Per-hop detector output.
+
+    t_s: (n,) hop end times (s); score: (n,) in [0, 1]; motion: (n,) bool;
+    kind: (n,) str, one of "none" / "minor" / "major".
+    """
+
+    t_s: NDArray[np.float64]
+    score: NDArray[np.float64]
+    motion: NDArray[np.bool_]
+    kind: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype="<U5"))
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+@runtime_checkable
+class Detector(Protocol):
+    name: str
+
+    def process(self, feats: FeatureBlock) -> Decisions: ...
+
+    def reset(self) -> None: ...
+
+
+DetectorFactory = Callable[[FrontEndConfig], Detector]
+
+
+def _baseline_factory(fe_cfg: FrontEndConfig) -> Detector:
+    from uspd.baseline import BaselineDetector
+
+    return BaselineDetector(fe_cfg=fe_cfg)
+
+
+DETECTORS: dict[str, DetectorFactory] = {"baseline": _baseline_factory}
+
+
+def register_detector(name: str, factory: DetectorFactory) -> None:
+    """Make `make_detector(name)` build detectors with factory(front_end_config)."""
+    DETECTORS[name] = factory
+
+
+def make_detector(name: str, fe_cfg: FrontEndConfig | None = None) -> Detector:
+    """A fresh detector by registry name (ConfigError listing the known names otherwise)."""
+    if name not in DETECTORS:
+        raise ConfigError(f"unknown detector '{name}' (known: {', '.join(sorted(DETECTORS))})")
+    return DETECTORS[name](fe_cfg or FrontEndConfig())
+
+
+class StreamingPipeline:
+    """FrontEnd + Detector + motion events, fed with audio chunks of any size.
+
+    process(chunk) returns JSON-able records in time order: one per hop
+    {"t": s, "score": 0..1, "motion": bool, "kind": str} and, when motion toggles,
+    {"t": s, "event": "motion_start" | "motion_end"} right after that hop's record.
+    t is the end (s) of the audio the hop used, counted from the first sample.
+    """
+
+    def __init__(
+        self,
+        detector: Detector,
+        fs_hz: int,
+        n_mics: int,
+        carrier_hz: float,
+        cfg: FrontEndConfig | None = None,
+    ):
+        self.frontend = FrontEnd(cfg or FrontEndConfig(), fs_hz, n_mics, carrier_hz)
+        self.detector = detector
+        self._motion = False
+        self._last_t = 0.0
+
+    def reset(self) -> None:
+        self.frontend.reset()
+        self.detector.reset()
+        self._motion = False
+        self._last_t = 0.0
+
+    def process(self, chunk: NDArray) -> list[dict]:
+        feats = self.frontend.process(chunk)
+        if feats.n_hops == 0:
+            return []
+        dec = self.detector.process(feats)
+        out: list[dict] = []
+        for i in range(len(dec)):
+            t = round(float(dec.t_s[i]), 6)
+            motion = bool(dec.motion[i])
+            out.append(
+                {
+                    "t": t,
+                    "score": round(float(dec.score[i]), 4),
+                    "motion": motion,
+                    "kind": str(dec.kind[i]),
+                }
+            )
+            if motion != self._motion:
+                out.append({"t": t, "event": "motion_start" if motion else "motion_end"})
+                self._motion = motion
+            self._last_t = t
+        return out
+
+    def finish(self) -> list[dict]:
+        """End of input: close an open motion span (motion_end at the last hop's time)."""
+        if self._motion:
+            self._motion = False
+            return [{"t": self._last_t, "event": "motion_end"}]
+        return []
+
+
+def _check_head(head: NDArray, fs_hz: int) -> None:
+    check_not_silent(head)
+    check_clipping_head(head)
+
+
+def resolve_carrier(head: NDArray, fs_hz: int, carrier: str | float) -> float:
+    """Carrier (Hz): detected from the head ("auto") or the given value, verified present."""
+    if fs_hz / 2.0 <= MIN_CARRIER_HZ:
+        raise SignalError(
+            f"sample rate {fs_hz} Hz is too low for ultrasonic sensing: it needs a carrier "
+            f"above {MIN_CARRIER_HZ / 1000:g} kHz, i.e. at least 44.1 kHz sampling"
+        )
+    if isinstance(carrier, str):
+        if carrier != "auto":
+            try:
+                carrier = float(carrier)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"carrier must be 'auto' or a frequency in Hz, not {carrier!r}"
+                ) from exc
+        else:
+            return detect_carrier(head, fs_hz)
+    carrier_hz = float(carrier)
+    if not 0 < carrier_hz < fs_hz / 2.0:
+        raise SignalError(
+            f"sample rate {fs_hz} Hz is too low for a {carrier_hz:g} Hz carrier (Nyquist "
+            f"{fs_hz / 2:g} Hz)"
+        )
+    prom = carrier_prominence_db(head, fs_hz, carrier_hz)
+    if prom < 10.0:
+        raise SignalError(
+            f"no carrier found at {carrier_hz:g} Hz in the input (only {prom:.1f} dB above the "
+            "local floor): is the emitter on, and is the frequency right?"
+        )
+    return carrier_hz
+
+
+def detect_stream(
+    source: AudioSource,
+    detector_name: str = "baseline",
+    carrier: str | float = "auto",
+    cfg: FrontEndConfig | None = None,
+    head_s: float = 0.5,
+    block_s: float = 0.05,
+    detector: Detector | None = None,
+) -> Iterator[dict]:
+    """Run detection over a source, yielding records as soon as each block is processed.
+
+    Buffers the first `head_s` seconds to check the input (NaN/Inf, silence, clipping, rate)
+    and find the carrier, then streams block by block. Raises UspdError subclasses for
+    unusable input (see uspd.audio.checks). Memory stays flat on an endless stream.
+    """
+    cfg = cfg or FrontEndConfig()
+    fs = int(source.fs_hz)
+    block_frames = max(1, round(block_s * fs))
+    blocks = source.blocks(block_frames)
+    head_parts: list[NDArray] = []
+    n_head = 0
+    t_read = 0.0
+    for b in blocks:
+        check_finite(b, t_read)
+        t_read += b.shape[0] / fs
+        head_parts.append(b)
+        n_head += b.shape[0]
+        if n_head >= head_s * fs:
+            break
+    head = (
+        np.concatenate(head_parts)
+        if head_parts
+        else np.zeros((0, source.n_channels), np.float32)
+    )
+    _check_head(head, fs)
+    carrier_hz = resolve_carrier(head, fs, carrier)
+    det = detector if detector is not None else make_detector(detector_name, cfg)
+    pipe = StreamingPipeline(det, fs, source.n_channels, carrier_hz, cfg)
+    yield from pipe.process(head)
+    warned = False
+    for b in blocks:
+        check_finite(b, t_read)
+        if not warned:
+            warned = warn_if_clipped(b, t_read)
+        t_read += b.shape[0] / fs
+        yield from pipe.process(b)
+    yield from pipe.finish()
