@@ -23,8 +23,10 @@ from uspd.audio.checks import (
     warn_if_clipped,
 )
 from uspd.dsp.carrier import MIN_CARRIER_HZ, carrier_prominence_db, detect_carrier
+from uspd.dsp.demod import check_carrier_fits, doppler_band_hz
 from uspd.dsp.frontend import FeatureBlock, FrontEnd, FrontEndConfig
 from uspd.errors import ConfigError, SignalError
+from uspd.physics import speed_of_sound_mps
 
 KINDS = ("none", "minor", "major")
 
@@ -143,8 +145,12 @@ def _check_head(head: NDArray, fs_hz: int) -> None:
     check_clipping_head(head)
 
 
-def resolve_carrier(head: NDArray, fs_hz: int, carrier: str | float) -> float:
-    """Carrier (Hz): detected from the head ("auto") or the given value, verified present."""
+def resolve_carrier(
+    head: NDArray, fs_hz: int, carrier: str | float, cfg: FrontEndConfig | None = None
+) -> float:
+    """Carrier (Hz): detected from the head ("auto") or the given value, verified present,
+    with the Doppler band of `cfg` fitting below Nyquist (SignalError otherwise)."""
+    cfg = cfg or FrontEndConfig()
     if fs_hz / 2.0 <= MIN_CARRIER_HZ:
         raise SignalError(
             f"sample rate {fs_hz} Hz is too low for ultrasonic sensing: it needs a carrier "
@@ -159,13 +165,11 @@ def resolve_carrier(head: NDArray, fs_hz: int, carrier: str | float) -> float:
                     f"carrier must be 'auto' or a frequency in Hz, not {carrier!r}"
                 ) from exc
         else:
-            return detect_carrier(head, fs_hz)
+            found = detect_carrier(head, fs_hz)
+            _check_fit(fs_hz, found, cfg)
+            return found
     carrier_hz = float(carrier)
-    if not 0 < carrier_hz < fs_hz / 2.0:
-        raise SignalError(
-            f"sample rate {fs_hz} Hz is too low for a {carrier_hz:g} Hz carrier (Nyquist "
-            f"{fs_hz / 2:g} Hz)"
-        )
+    _check_fit(fs_hz, carrier_hz, cfg)
     prom = carrier_prominence_db(head, fs_hz, carrier_hz)
     if prom < 10.0:
         raise SignalError(
@@ -173,6 +177,11 @@ def resolve_carrier(head: NDArray, fs_hz: int, carrier: str | float) -> float:
             "local floor): is the emitter on, and is the frequency right?"
         )
     return carrier_hz
+
+
+def _check_fit(fs_hz: int, carrier_hz: float, cfg: FrontEndConfig) -> None:
+    c = float(speed_of_sound_mps(cfg.temperature_c))
+    check_carrier_fits(fs_hz, carrier_hz, doppler_band_hz(carrier_hz, cfg.max_speed_mps, c))
 
 
 def detect_stream(
@@ -210,7 +219,7 @@ def detect_stream(
         else np.zeros((0, source.n_channels), np.float32)
     )
     _check_head(head, fs)
-    carrier_hz = resolve_carrier(head, fs, carrier)
+    carrier_hz = resolve_carrier(head, fs, carrier, cfg)
     det = detector if detector is not None else make_detector(detector_name, cfg)
     pipe = StreamingPipeline(det, fs, source.n_channels, carrier_hz, cfg)
     yield from pipe.process(head)
