@@ -8,6 +8,7 @@ from scipy.signal import find_peaks
 
 from uspd.errors import ConfigError
 from uspd.sim.distractors import Curtain, Fan, random_curtain, random_fan
+from uspd.sim.sources import MotionSource
 
 DEVICE = (2.732, 2.0, 1.0)  # 2 m from the hub, 30 deg off the axis of a fan facing +x
 
@@ -106,6 +107,11 @@ def test_random_distractors_deterministic_and_plausible() -> None:
     assert random_fan(np.random.default_rng(0), (1, 1, 1)) != random_fan(
         np.random.default_rng(1), (1, 1, 1)
     )
+
+
+def test_distractors_are_motion_sources() -> None:
+    for src, kind in ((Fan(), "fan"), (Curtain(), "curtain")):
+        assert isinstance(src, MotionSource) and src.kind == kind
 
 
 def test_invalid_distractors() -> None:

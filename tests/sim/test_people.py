@@ -20,6 +20,7 @@ from uspd.sim.people import (
     WalkTo,
     minimum_jerk,
 )
+from uspd.sim.sources import MotionSource
 
 DT = 1e-3
 
@@ -185,6 +186,11 @@ def test_deterministic_from_rng() -> None:
     assert a.events == b.events
     assert not np.allclose(a.scatterers(t).positions_m, c.scatterers(t).positions_m)
     assert a.events != c.events
+
+
+def test_person_is_a_motion_source() -> None:
+    p = _walker()
+    assert isinstance(p, MotionSource) and p.kind == "person"
 
 
 def test_invalid_scripts() -> None:
