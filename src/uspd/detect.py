@@ -184,21 +184,29 @@ def _check_fit(fs_hz: int, carrier_hz: float, cfg: FrontEndConfig) -> None:
     check_carrier_fits(fs_hz, carrier_hz, doppler_band_hz(carrier_hz, cfg.max_speed_mps, c))
 
 
-def detect_stream(
+@dataclass
+class CheckedStream:
+    """An audio source whose head passed the input checks, with its carrier resolved.
+
+    blocks yields float32 (n, n_channels) blocks from the first sample on (the buffered head
+    first), checking each later block for NaN/Inf and warning once on clipping.
+    """
+
+    fs_hz: int
+    n_channels: int
+    carrier_hz: float
+    blocks: Iterator[NDArray]
+
+
+def checked_stream(
     source: AudioSource,
-    detector_name: str = "baseline",
     carrier: str | float = "auto",
     cfg: FrontEndConfig | None = None,
     head_s: float = 0.5,
     block_s: float = 0.05,
-    detector: Detector | None = None,
-) -> Iterator[dict]:
-    """Run detection over a source, yielding records as soon as each block is processed.
-
-    Buffers the first `head_s` seconds to check the input (NaN/Inf, silence, clipping, rate)
-    and find the carrier, then streams block by block. Raises UspdError subclasses for
-    unusable input (see uspd.audio.checks). Memory stays flat on an endless stream.
-    """
+) -> CheckedStream:
+    """Buffer the first `head_s` seconds of `source`, check them (NaN/Inf, silence, clipping,
+    rate) and find the carrier; raise UspdError subclasses for unusable input."""
     cfg = cfg or FrontEndConfig()
     fs = int(source.fs_hz)
     block_frames = max(1, round(block_s * fs))
@@ -220,14 +228,39 @@ def detect_stream(
     )
     _check_head(head, fs)
     carrier_hz = resolve_carrier(head, fs, carrier, cfg)
+
+    def stream(t_read: float = t_read) -> Iterator[NDArray]:
+        yield head
+        warned = False
+        for b in blocks:
+            check_finite(b, t_read)
+            if not warned:
+                warned = warn_if_clipped(b, t_read)
+            t_read += b.shape[0] / fs
+            yield b
+
+    return CheckedStream(fs, source.n_channels, carrier_hz, stream())
+
+
+def detect_stream(
+    source: AudioSource,
+    detector_name: str = "baseline",
+    carrier: str | float = "auto",
+    cfg: FrontEndConfig | None = None,
+    head_s: float = 0.5,
+    block_s: float = 0.05,
+    detector: Detector | None = None,
+) -> Iterator[dict]:
+    """Run detection over a source, yielding records as soon as each block is processed.
+
+    Buffers the first `head_s` seconds to check the input (NaN/Inf, silence, clipping, rate)
+    and find the carrier, then streams block by block. Raises UspdError subclasses for
+    unusable input (see uspd.audio.checks). Memory stays flat on an endless stream.
+    """
+    cfg = cfg or FrontEndConfig()
+    stream = checked_stream(source, carrier, cfg, head_s, block_s)
     det = detector if detector is not None else make_detector(detector_name, cfg)
-    pipe = StreamingPipeline(det, fs, source.n_channels, carrier_hz, cfg)
-    yield from pipe.process(head)
-    warned = False
-    for b in blocks:
-        check_finite(b, t_read)
-        if not warned:
-            warned = warn_if_clipped(b, t_read)
-        t_read += b.shape[0] / fs
+    pipe = StreamingPipeline(det, stream.fs_hz, stream.n_channels, stream.carrier_hz, cfg)
+    for b in stream.blocks:
         yield from pipe.process(b)
     yield from pipe.finish()
