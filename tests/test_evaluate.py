@@ -1,0 +1,239 @@
+"""Evaluation protocol against hand-computed ground truth on small synthetic label sets."""
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from uspd.errors import InputError
+from uspd.evaluate import (
+    DetCurve,
+    EvalConfig,
+    compare,
+    counted_empty,
+    evaluate_corpus,
+    evaluate_recording,
+    false_alarm_runs,
+    plot_det,
+)
+from uspd.labels import DistractorSpan, Labels, Segment
+
+HOP = 0.025
+
+
+def make_labels(segs, distractors=(), duration=None):
+    segments = tuple(Segment(a, b, lab, d) for a, b, lab, *rest in segs for d in [
+        rest[0] if rest else None])
+    return Labels(
+        fs_hz=48000, carrier_hz=20000.0, duration_s=duration or segs[-1][1], n_mics=1,
+        segments=segments,
+        distractors=tuple(DistractorSpan(a, b, k) for a, b, k in distractors),
+    )
+
+
+def times(duration):
+    n = round(duration / HOP)
+    return np.round(np.arange(1, n + 1) * HOP, 6)
+
+
+def decisions(t, on_intervals=(), score=None):
+    """motion True for t in any closed [a, b]; score defaults to motion as 0/1."""
+    motion = np.zeros(t.size, bool)
+    for a, b in on_intervals:
+        motion |= (t >= a - 1e-9) & (t <= b + 1e-9)
+    s = motion.astype(float) if score is None else score
+    return SimpleNamespace(t_s=t, motion=motion, score=s)
+
+
+def test_hit_window_end_plus_grace():
+    lab = make_labels([(0, 2, "empty"), (2, 4, "major"), (4, 10, "still")])
+    t = times(10)
+    hit = evaluate_recording(decisions(t, [(4.4, 4.4)]), lab)
+    late = evaluate_recording(decisions(t, [(4.6, 4.6)]), lab)
+    (ev_hit,) = hit.events
+    (ev_late,) = late.events
+    assert ev_hit.detected and ev_hit.latency_s == pytest.approx(2.4)
+    assert not ev_late.detected and math.isnan(ev_late.latency_s)
+    # motion in still time is neither a hit nor a false alarm
+    assert hit.false_alarms == [] and late.false_alarms == []
+
+
+def test_latency_median_and_p90():
+    lab = make_labels([
+        (0, 2, "empty"), (2, 4, "major"), (4, 6, "still"), (6, 8, "major"),
+        (8, 10, "still"), (10, 12, "major"), (12, 20, "still"), (20, 22, "major"),
+        (22, 30, "still"),
+    ])
+    t = times(30)
+    dec = decisions(t, [(2.1, 3.0), (6.3, 6.5), (11.0, 11.0)])  # 4th event missed
+    rep = evaluate_corpus([(dec, lab)])
+    assert rep.major.n_events == 4 and rep.major.n_detected == 3
+    assert rep.major.recall == pytest.approx(0.75)
+    lat = np.array([0.1, 0.3, 1.0])
+    assert rep.major.latency_median_s == pytest.approx(0.3)
+    # p90 of three values by linear interpolation: 0.3 + 0.8 * (1.0 - 0.3)
+    assert rep.major.latency_p90_s == pytest.approx(0.3 + 0.8 * 0.7)
+    assert rep.major.latency_p90_s == pytest.approx(np.percentile(lat, 90))
+
+
+def test_minor_recall_all_and_near():
+    lab = make_labels([
+        (0, 1, "still"), (1, 2, "minor", 1.0), (2, 3, "still"), (3, 4, "minor", 3.0),
+        (4, 5, "still"), (5, 6, "minor", 1.5), (6, 8, "still"),
+    ])
+    t = times(8)
+    dec = decisions(t, [(1.2, 1.3), (3.5, 3.6)])  # near 1.0 m hit, far hit, near 1.5 m missed
+    rep = evaluate_corpus([(dec, lab)])
+    assert (rep.minor.n_events, rep.minor.n_detected) == (3, 2)
+    assert (rep.minor_near.n_events, rep.minor_near.n_detected) == (2, 1)
+    assert rep.minor_near.recall == pytest.approx(0.5)
+    assert rep.major.n_events == 0 and math.isnan(rep.major.recall)
+
+
+def test_short_gaps_merge_into_one_event():
+    lab = make_labels([(0, 1, "empty"), (1, 2, "major"), (2, 2.2, "still"), (2.2, 3, "major"),
+                       (3, 6, "still"), (6, 7, "major"), (7, 9, "still")])
+    t = times(9)
+    res = evaluate_recording(decisions(t, [(2.5, 2.5)]), lab)
+    majors = [e for e in res.events if e.label == "major"]
+    assert [(e.start, e.end) for e in majors] == [(1, 3), (6, 7)]
+    assert majors[0].detected and majors[0].latency_s == pytest.approx(1.5)
+    res0 = evaluate_recording(decisions(t, [(2.5, 2.5)]), lab, EvalConfig(merge_gap_s=0.0))
+    assert len([e for e in res0.events if e.label == "major"]) == 3
+
+
+def test_run_of_motion_in_empty_time_is_one_false_alarm():
+    lab = make_labels([(0, 36, "empty")])
+    t = times(36)
+    five = 10 * HOP + np.arange(5) * HOP  # five consecutive decisions
+    rep = evaluate_corpus([(decisions(t, [(five[0], five[-1])]), lab)])
+    assert rep.false_alarms == 1
+    # two runs separated by a single quiet decision: two false alarms
+    rep2 = evaluate_corpus([(decisions(t, [(1.0, 1.1), (1.15, 1.3)]), lab)])
+    assert rep2.false_alarms == 2
+    # FA/h = count / scored empty hours = 2 / (1440 decisions * 25 ms) = 2 / 0.01 h
+    assert rep2.empty_h == pytest.approx(36 / 3600)
+    assert rep2.fa_per_hour == pytest.approx(200.0)
+
+
+def test_after_leave_exclusion():
+    lab = make_labels([(0, 2, "empty"), (2, 4, "major"), (4, 10, "empty")])
+    t = times(10)
+    counted = counted_empty(lab, t, 1.5)
+    assert not counted[(t >= 4.0) & (t < 5.5 - 1e-9)].any()
+    assert counted[(t >= 5.5) & (t <= 10)].all()
+    assert counted[t < 2].all()
+    # motion held from the event until 1.45 s after the leave: no false alarm
+    assert evaluate_corpus([(decisions(t, [(2.1, 5.45)]), lab)]).false_alarms == 0
+    # held until 6.0 s: the part after 5.5 s is one false alarm
+    rep = evaluate_corpus([(decisions(t, [(2.1, 6.0)]), lab)])
+    assert rep.false_alarms == 1 and rep.major.recall == 1.0
+    # scored empty time: [0, 2) and [5.5, 10] -> 79 + 181 decisions of 25 ms
+    n_counted = np.count_nonzero(counted)
+    assert n_counted == 79 + 181
+    assert rep.empty_h == pytest.approx(n_counted * HOP / 3600)
+
+
+def test_false_alarms_by_distractor():
+    lab = make_labels([(0, 36, "empty")], distractors=[(0, 18, "fan"), (10, 12, "curtain")])
+    t = times(36)
+    dec = decisions(t, [(5, 5.2), (11, 11.1), (20, 21), (25, 25)])
+    rep = evaluate_corpus([(dec, lab)])
+    by = rep.by_distractor
+    assert by["fan"].false_alarms == 1 and by["curtain+fan"].false_alarms == 1
+    assert by["none"].false_alarms == 2
+    tol = 1.5 * HOP / 3600
+    assert by["fan"].empty_h == pytest.approx(16 / 3600, abs=tol)
+    assert by["curtain+fan"].empty_h == pytest.approx(2 / 3600, abs=tol)
+    assert by["none"].empty_h == pytest.approx(18 / 3600, abs=tol)
+    assert sum(d.empty_h for d in by.values()) == pytest.approx(rep.empty_h)
+    assert by["none"].fa_per_hour == pytest.approx(2 / by["none"].empty_h)
+
+
+def test_det_curve_monotone_and_exact():
+    rng = np.random.default_rng(3)
+    segs, start = [], 0.0
+    for i in range(12):
+        segs.append((start, start + 6.0, "empty"))
+        segs.append((start + 6.0, start + 8.0, "major" if i % 3 else "minor", 1.0))
+        start += 8.0
+    segs.append((start, start + 6.0, "empty"))
+    lab = make_labels(segs)
+    t = times(lab.duration_s)
+    lbl = np.array([lab.label_at(x) for x in t])
+    score = np.clip(rng.normal(0.3, 0.15, t.size) + 0.35 * (lbl == "major"), 0, 1)
+
+    def run(thr):
+        dec = SimpleNamespace(t_s=t, motion=score >= thr, score=score)
+        return evaluate_corpus([(dec, lab)], with_det=False)
+
+    rep = evaluate_corpus([(SimpleNamespace(t_s=t, motion=score >= 0.5, score=score), lab)])
+    det = rep.det
+    assert np.all(np.diff(det.thresholds) < 0)
+    assert np.all(np.diff(det.miss_rate) <= 1e-12)
+    assert np.all(np.diff(det.fa_per_hour_env) >= -1e-9)
+    assert np.all(det.fa_per_hour_env <= det.fa_per_hour + 1e-9)
+    assert det.miss_rate[0] == 1.0 and det.fa_per_hour[0] == 0.0
+    assert det.miss_rate[-1] == 0.0
+    # each point of the sweep equals re-running the protocol with motion = score >= thr
+    for i in (5, 50, 120, det.thresholds.size - 1):
+        r = run(det.thresholds[i])
+        assert det.fa_count[i] == r.false_alarms
+        assert det.miss_rate[i] == pytest.approx(1.0 - r.major.recall)
+    op = rep.operating_point(0.99)
+    r = run(op.threshold)
+    assert op.recall >= 0.99 and r.major.recall >= 0.99
+    assert op.false_alarms == r.false_alarms and op.fa_per_hour == pytest.approx(r.fa_per_hour)
+    # the highest threshold reaching the target does no better, and anything above misses
+    thr_hi = np.sort(det.event_max)[0]
+    assert run(thr_hi).false_alarms >= op.false_alarms
+    assert run(thr_hi + 1e-9).major.recall < 0.99
+
+
+def test_stuck_output_keeps_counting():
+    lab = make_labels([(0, 36, "empty")])
+    t = times(36)
+    rep = evaluate_corpus([(decisions(t, [(0, 36)]), lab)])
+    # one run from 0.025 s to 36 s: 1 + floor(35.975 / 10) false alarms
+    assert rep.false_alarms == 4
+    assert rep.alarm_fraction == pytest.approx(1.0)
+    short = evaluate_corpus([(decisions(t, [(1, 10.99)]), lab)], cfg=EvalConfig(fa_repeat_s=5))
+    assert short.false_alarms == 2
+
+
+def test_false_alarm_runs_helper():
+    m = np.array([0, 1, 1, 1, 0, 1, 1, 0, 1], bool)
+    c = np.array([1, 1, 1, 0, 1, 1, 1, 1, 1], bool)
+    assert false_alarm_runs(m, c) == [(1, 2), (5, 6), (8, 8)]
+    curve = DetCurve.build([], 0.0, EvalConfig())
+    assert curve.operating_point(0.9) is None
+
+
+def test_report_outputs(tmp_path):
+    lab = make_labels([(0, 2, "empty"), (2, 4, "major", 1.2), (4, 10, "empty")],
+                      distractors=[(6, 10, "fan")])
+    t = times(10)
+    a = evaluate_corpus([(decisions(t, [(2.2, 3.0), (7.0, 7.1)]), lab)], name="baseline")
+    b = evaluate_corpus([(decisions(t, [(2.1, 3.0)]), lab)], name="neural")
+    d = a.to_dict()
+    json.dumps(d)
+    assert d["major"]["recall"] == 1.0 and d["false_alarms"] == 1
+    assert d["minor"]["recall"] is None
+    table = compare({"baseline": a, "neural": b})
+    assert "baseline" in table and "neural" in table and "false alarms / hour" in table
+    assert "FA/h with fan" in table
+    assert a.format_table().splitlines()[0].strip() == "baseline"
+    png = plot_det({"baseline": a, "neural": b}, tmp_path / "det.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_decisions():
+    lab = make_labels([(0, 2, "empty")])
+    with pytest.raises(InputError):
+        evaluate_recording(SimpleNamespace(t_s=np.arange(3.0), motion=np.zeros(2, bool),
+                                           score=np.zeros(3)), lab)
+    with pytest.raises(InputError):
+        evaluate_recording(SimpleNamespace(t_s=np.array([1.0, 0.5]), motion=np.zeros(2, bool),
+                                           score=np.zeros(2)), lab)
