@@ -1,0 +1,373 @@
+"""Renderer: a `Scene` -> N-microphone recording with exact-phase echoes, in bounded memory.
+
+Model (passband pressure p(t) = Re{x(t) exp(j 2 pi f0 t)}, x the complex envelope in Pa peak):
+for every path from the loudspeaker to a microphone of length L(t),
+    x_path(t) = p_1m * g(t) * e(t - L/c) * exp(-j 2 pi f0 L(t) / c(t)) * 10^(-alpha L / 20)
+with e the emitted envelope (unit loudspeaker response, on/off gating, music distortion; see
+`uspd.sim.music`), alpha the ISO 9613-1 absorption at f0 and g the geometric factor:
+- direct path: (1 m) / r;
+- static image sources of the shoebox up to `room.image_order`: product of reflection
+  coefficients / image distance; furniture points: bistatic sonar sqrt(sigma / 4 pi) / (r1 r2);
+  their length is perturbed by air currents and their phase follows the temperature (c(t));
+- moving scatterers (`MotionSource.scatterers`): bistatic sonar (1 m) sqrt(sigma / 4 pi) / (r1 r2)
+  for the direct geometry and for the 12 first-order wall reflections (image speaker, or image
+  microphone, in each of the 6 surfaces, times that surface's reflection coefficient).
+The Doppler shift is not imposed: it is the derivative of the exact phase.
+
+Rates. Everything is computed at the baseband rate fb = fs / D (D = 16 at >= 88.2 kHz, 10
+below: 6 kHz at 96 kHz, 4.8 / 4.41 kHz at 48 / 44.1 kHz), then interpolated to fs with a
+polyphase FIR (Kaiser, cut-off 0.95 fb/2) and mixed up to f0 once. Static paths are evaluated on
+a coarse grid (every 32 baseband samples) and interpolated; moving scatterers are sampled every
+4 baseband samples and their path length interpolated linearly (phase error < 0.05 rad for
+accelerations below 500 m/s^2). A path whose instantaneous Doppler |f0 dL/dt / c| exceeds
+0.7 fb/2 is faded out (raised cosine, gone at 0.85 fb/2: 0.85 * 3 kHz is 11 m/s at 40 kHz,
+0.85 * 2.4 kHz is 17.5 m/s at 20 kHz) instead of aliasing. On moving paths the emitted envelope
+is sampled on the 4-sample grid (music components above fb/8 are smoothed there).
+
+Determinism and blocks: every random quantity is drawn from `scene.seed` at set-up, or is a
+closed-form function of absolute time, or is noise drawn per fixed frame of absolute samples; the
+only recursive states (excursion filter, interpolation FIR history, envelope delay line) are
+carried between blocks. So `render_blocks` yields the same samples for any block length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import signal
+
+from uspd.errors import ConfigError
+from uspd.labels import DistractorSpan, Labels, Segment
+from uspd.physics import air_absorption_db_per_m, speed_of_sound_mps, spl_to_pressure_pa
+from uspd.sim.device import gate
+from uspd.sim.environment import SlowProcess, burst_envelope, draw_bursts, smooth_intervals
+from uspd.sim.music import MusicSynth, envelope_factor, excursion_filter
+from uspd.sim.room import first_order_images, image_sources
+from uspd.sim.scene import Scene
+
+COARSE = 32  # baseband samples per static-path grid step
+CTRL = 4  # baseband samples per moving-scatterer grid step
+FIR_HALF = 16  # interpolation FIR half length in baseband samples
+DOPPLER_PASS = 0.7  # fraction of baseband Nyquist where the Doppler fade starts
+DOPPLER_STOP = 0.85  # ... and where the path is gone
+_NOISE_FRAME = 4096
+_KEY_OFFSET = 1 << 20
+
+
+@dataclass(frozen=True)
+class Recording:
+    """audio: float32 (n_samples, n_mics) in [-1, 1]; labels: ground truth."""
+
+    audio: NDArray[np.float32]
+    fs_hz: int
+    labels: Labels
+
+
+def doppler_weight(doppler_hz: NDArray, nyquist_hz: float) -> NDArray[np.float64]:
+    """1 below DOPPLER_PASS * nyquist, raised-cosine fade to 0 at DOPPLER_STOP * nyquist."""
+    x = (np.abs(doppler_hz) / nyquist_hz - DOPPLER_PASS) / (DOPPLER_STOP - DOPPLER_PASS)
+    return 0.5 + 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
+
+
+def _keyed_normal(seed: int, tag: int, start: int, stop: int, rows: int) -> NDArray:
+    """Standard normal (rows, stop - start) for absolute sample indices [start, stop): drawn
+    per fixed frame from (seed, tag, frame), so any split of the index range gives the same."""
+    f0, f1 = start // _NOISE_FRAME, (stop - 1) // _NOISE_FRAME
+    frames = [
+        np.random.default_rng([seed, tag, k + _KEY_OFFSET]).standard_normal((rows, _NOISE_FRAME))
+        for k in range(f0, f1 + 1)
+    ]
+    x = np.concatenate(frames, axis=1)
+    a = start - f0 * _NOISE_FRAME
+    return x[:, a : a + stop - start]
+
+
+class _Renderer:
+    def __init__(self, scene: Scene) -> None:
+        self.scene = sc = scene
+        dev, room, em, env = sc.device, sc.room, sc.emission, sc.environment
+        self.fs = sc.fs_hz
+        self.D = sc.decimation
+        if self.D < 2:
+            raise ConfigError("baseband_decimation must be >= 2")
+        self.fb = self.fs / self.D
+        self.f0 = f0 = em.carrier_hz
+        half_band = 0.5 * self.fb
+        if self.fb < 2000.0:
+            raise ConfigError(f"baseband rate {self.fb:.0f} Hz too low (< 2 kHz)")
+        if f0 + half_band >= 0.5 * self.fs or f0 - half_band <= 0:
+            raise ConfigError(
+                f"carrier {f0:.0f} Hz +- Doppler band {half_band:.0f} Hz does not fit in "
+                f"0..{self.fs / 2:.0f} Hz (Nyquist at fs {self.fs} Hz)"
+            )
+        if sc.seed < 0:
+            raise ConfigError("seed must be >= 0")
+        self.n_mics = dev.n_mics
+        self.n_total = round(sc.duration_s * self.fs)
+        rngs = np.random.default_rng(sc.seed).spawn(6)
+        self.unit = dev.speaker.unit_response(f0, rngs[0])
+        self.mic_gain, mic_phase, self.mic_dc = dev.microphones.mismatch(self.n_mics, rngs[1])
+        self.mic_rot = np.exp(1j * mic_phase)
+        self.p1m = math.sqrt(2.0) * float(spl_to_pressure_pa(em.level_db_spl))
+        self.t0_c = room.temperature_c
+        self.c0 = float(speed_of_sound_mps(room.temperature_c, room.rel_humidity_pct))
+
+        self.spk = spk = dev.speaker_position_m()
+        self.mics = mics = dev.mic_positions_m()
+        dims = np.asarray(room.dims_m, float)
+        # static paths (n_mics, n_static): length, geometric amplitude
+        imgs, gains = image_sources(spk, dims, room.reflection, room.image_order)
+        keep = gains > 0
+        imgs, gains = imgs[keep], gains[keep]
+        lengths, amps = [], []
+        for m in mics:
+            ls = [np.linalg.norm(spk - m)]
+            gs = [1.0 / ls[0]]
+            d = np.linalg.norm(imgs - m, axis=1)
+            ls += list(d)
+            gs += list(gains / d)
+            for f in room.furniture:
+                r1 = np.linalg.norm(spk - f.position_m)
+                r2 = np.linalg.norm(np.asarray(f.position_m) - m)
+                ls.append(r1 + r2)
+                gs.append(math.sqrt(f.sigma_m2 / (4 * math.pi)) / (r1 * r2))
+            lengths.append(ls)
+            amps.append(gs)
+        self.static_l = np.asarray(lengths)
+        self.static_g = np.asarray(amps)
+        self.air = SlowProcess(np.ones(self.static_l.size), env.air_band_hz, rngs[2])
+        self.temp_wander = SlowProcess(np.array([env.temp_wander_c]), (0.002, 0.03), rngs[2])
+        self.bursts = draw_bursts(env, sc.duration_s, rngs[4])
+        # moving-path geometry variants: (speaker (V,3), mics (V, n_mics, 3), gain (V,))
+        refl = np.asarray(room.reflection, float)
+        w = np.flatnonzero(refl > 0)
+        spk_img = first_order_images(spk, dims)
+        mic_img = first_order_images(mics, dims)
+        self.var_spk = np.concatenate([spk[None], spk_img[w], np.repeat(spk[None], w.size, 0)])
+        self.var_mic = np.concatenate([mics[None], np.repeat(mics[None], w.size, 0), mic_img[w]])
+        self.var_gain = np.concatenate([[1.0], refl[w], refl[w]])
+        # music
+        self.music = None
+        if sc.music is not None:
+            self.music = MusicSynth(sc.music, sc.duration_s, rngs[3])
+            self.exc_b, self.exc_a = excursion_filter(sc.music, self.fb)
+            self.exc_zi = np.zeros(max(len(self.exc_a), len(self.exc_b)) - 1)
+            self.music_p = math.sqrt(2.0) * float(spl_to_pressure_pa(sc.music.level_db_spl))
+            d_music = np.linalg.norm(mics - spk, axis=1)
+            self.music_gain = 1.0 / d_music
+            self.music_delay = round(float(np.mean(d_music)) / self.c0 * self.fs)
+        # interpolation FIR: length 2 D K + 1, delay D K samples = K baseband samples
+        self.g = FIR_HALF
+        self.h = self.D * signal.firwin(2 * self.D * FIR_HALF + 1, 0.95 / self.D,
+                                        window=("kaiser", 8.6))
+        # envelope delay line covering the longest path
+        c_min = 0.97 * self.c0
+        max_l = max(float(self.static_l.max()), 4.0 * room.diagonal_m + 1.0)
+        self.env_hist = math.ceil(max_l / c_min * self.fb) + 4
+        self.env_start = -(self.env_hist + 2 * FIR_HALF)
+        self.env_buf = self._envelope(self.env_start, -2 * FIR_HALF)
+        self.fir_hist = self._baseband(-2 * FIR_HALF, 0)
+
+    # ----------------------------------------------------------------- pieces
+    def _times(self, i0: int, i1: int) -> NDArray:
+        return (np.arange(i0, i1) + self.g) / self.fb
+
+    def _temperature(self, t: NDArray) -> NDArray:
+        env = self.scene.environment
+        return self.t0_c + env.temp_drift_c_per_min * t / 60.0 + self.temp_wander(t)[0]
+
+    def _speed(self, t: NDArray) -> NDArray:
+        return speed_of_sound_mps(self._temperature(t), self.scene.room.rel_humidity_pct)
+
+    def _alpha(self, t: NDArray) -> NDArray:
+        room = self.scene.room
+        return air_absorption_db_per_m(self.f0, self._temperature(t), room.rel_humidity_pct,
+                                       room.pressure_kpa)
+
+    def _envelope(self, i0: int, i1: int) -> NDArray[np.complex128]:
+        """Emitted complex envelope (relative to p_1m) on baseband samples [i0, i1)."""
+        t = self._times(i0, i1)
+        em = self.scene.emission
+        e = self.unit * gate(t, em.schedule, em.ramp_s).astype(complex)
+        if self.music is not None:
+            m = self.music.drive(t, full=False)
+            x, self.exc_zi = signal.lfilter(self.exc_b, self.exc_a, m, zi=self.exc_zi)
+            e = e * envelope_factor(m, x, self.scene.music, self.f0, self.c0)
+        return e
+
+    def _static(self, i0: int, i1: int, env_line: NDArray, line0: int) -> NDArray:
+        """Sum of static paths (n_mics, B), relative to p_1m."""
+        sc = self.scene
+        k0 = (i0 + self.g) // COARSE
+        k1 = (i1 - 1 + self.g) // COARSE + 2
+        tc = np.arange(k0, k1) * COARSE / self.fb
+        c = self._speed(tc)
+        alpha = self._alpha(tc)
+        env = sc.environment
+        rms_mm = env.air_rms_mm_per_m + env.hvac_rms_mm_per_m * smooth_intervals(tc, env.hvac_on)
+        dl = (self.air(tc) * rms_mm * 1e-3).reshape(*self.static_l.shape, -1)
+        length = self.static_l[..., None] * (1.0 + dl)  # (n_mics, n_static, Kc)
+        ph = np.exp(-2j * np.pi * self.f0 * length / c)
+        ph *= self.static_g[..., None] * 10.0 ** (-alpha * length / 20.0)
+        idx = np.arange(i0, i1) + self.g
+        j = idx // COARSE - k0
+        frac = (idx % COARSE) / COARSE
+        phasor = ph[..., j] * (1.0 - frac) + ph[..., j + 1] * frac
+        # emitted envelope delayed by L0 / c0 (drift of the delay itself is < 1 us)
+        seg = env_line[i0 - self.env_hist - line0 : i1 - line0]
+        if np.all(seg == seg[0]):
+            return seg[0] * phasor.sum(axis=1)
+        delay = self.static_l / self.c0 * self.fb  # (n_mics, n_static) samples
+        pos = (np.arange(i0, i1) - line0)[None, None, :] - delay[..., None]
+        jj = np.floor(pos).astype(int)
+        ff = pos - jj
+        e_del = env_line[jj] * (1.0 - ff) + env_line[jj + 1] * ff
+        return np.einsum("msb,msb->mb", phasor, e_del)
+
+    def _moving(self, i0: int, i1: int, env_line: NDArray, line0: int) -> NDArray:
+        """Sum of moving-scatterer paths (n_mics, B), relative to p_1m."""
+        out = np.zeros((self.n_mics, i1 - i0), complex)
+        if not self.scene.sources:
+            return out
+        k0 = (i0 + self.g) // CTRL - 1
+        k1 = (i1 - 1 + self.g) // CTRL + 3
+        tq = np.arange(k0, k1) * CTRL / self.fb
+        pos, sig = [], []
+        for src in self.scene.sources:
+            s = src.scatterers(tq)
+            live = np.any(s.cross_section_m2 > 0, axis=1)
+            pos.append(s.positions_m[live])
+            sig.append(s.cross_section_m2[live])
+        p = np.concatenate(pos)  # (P, K, 3)
+        if p.shape[0] == 0:
+            return out
+        sigma = np.concatenate(sig)
+        c = self._speed(tq)
+        alpha = self._alpha(tq)
+        r1 = np.linalg.norm(p[None] - self.var_spk[:, None, None, :], axis=-1)  # (V, P, K)
+        r2 = np.linalg.norm(p[None, None] - self.var_mic[:, :, None, None, :], axis=-1)
+        length = r1[:, None] + r2  # (V, M, P, K)
+        amp = (self.var_gain[:, None, None, None] * np.sqrt(sigma / (4 * np.pi))
+               / (r1[:, None] * r2) * 10.0 ** (-alpha * length / 20.0))
+        fd = np.gradient(length, axis=-1) * (self.fb / CTRL) * self.f0 / c
+        amp *= doppler_weight(fd, 0.5 * self.fb)
+        # emitted envelope at t - L/c on the control grid
+        seg = env_line[i0 - self.env_hist - line0 : i1 - line0]
+        if not np.all(seg == seg[0]):
+            pos_e = (np.arange(k0, k1) * CTRL - self.g - line0) - length / c * self.fb
+            jj = np.clip(np.floor(pos_e).astype(int), 0, env_line.size - 2)
+            ff = pos_e - jj
+            amp = amp * (env_line[jj] * (1.0 - ff) + env_line[jj + 1] * ff)
+        else:
+            amp = amp * seg[0]
+        kphase = -2.0 * np.pi * self.f0 / c  # (K,) rad per m
+        phase = length * kphase
+        idx = np.arange(i0, i1) + self.g
+        j = idx // CTRL - k0
+        frac = (idx % CTRL) / CTRL
+        ph_b = phase[..., j] * (1.0 - frac) + phase[..., j + 1] * frac
+        a_b = amp[..., j] * (1.0 - frac) + amp[..., j + 1] * frac
+        contrib = a_b * np.exp(1j * ph_b)
+        return contrib.sum(axis=(0, 2))
+
+    def _baseband(self, i0: int, i1: int) -> NDArray[np.complex128]:
+        """Complex envelope (Pa, peak) at the mics, (n_mics, B), for baseband samples [i0, i1)."""
+        new_env = self._envelope(i0, i1)
+        self.env_buf = np.concatenate([self.env_buf, new_env])
+        line0 = i1 - self.env_buf.size  # baseband index of env_buf[0]
+        if self.env_buf.size > self.env_hist + (i1 - i0) + 2:
+            cut = self.env_buf.size - (self.env_hist + (i1 - i0) + 2)
+            self.env_buf = self.env_buf[cut:]
+            line0 += cut
+        x = self._static(i0, i1, self.env_buf, line0) + self._moving(i0, i1, self.env_buf, line0)
+        x *= self.p1m
+        sc, env = self.scene, self.scene.environment
+        noise_rms = float(spl_to_pressure_pa(env.noise_db_spl))
+        t = self._times(i0, i1)
+        b_env = burst_envelope(t, self.bursts) if self.bursts else 0.0
+        if noise_rms > 1e-9 or self.bursts:
+            n1 = _keyed_normal(sc.seed, 1, i0 + _KEY_OFFSET, i1 + _KEY_OFFSET, 2 * self.n_mics)
+            x += noise_rms * (n1[: self.n_mics] + 1j * n1[self.n_mics :])
+            if self.bursts:
+                n2 = _keyed_normal(sc.seed, 2, i0 + _KEY_OFFSET, i1 + _KEY_OFFSET,
+                                   2 * self.n_mics)
+                x += b_env * (n2[: self.n_mics] + 1j * n2[self.n_mics :])
+        return x * self.mic_rot[:, None]
+
+    def block(self, n0: int, n1: int) -> NDArray[np.float32]:
+        """Output samples [n0, n1) (n0 a multiple of D), float32 (n1 - n0, n_mics)."""
+        D = self.D
+        i0, i1 = n0 // D, -(-n1 // D)
+        bb = self._baseband(i0, i1)
+        xh = np.concatenate([self.fir_hist, bb], axis=1)
+        self.fir_hist = xh[:, -2 * FIR_HALF :]
+        y = signal.upfirdn(self.h, xh, up=D, axis=1)
+        a = 2 * FIR_HALF * D
+        y = y[:, a : a + (n1 - n0)]
+        n = np.arange(n0, n1)
+        cyc = np.mod(self.f0 * n / self.fs, 1.0) * (2 * np.pi)
+        p = y.real * np.cos(cyc) - y.imag * np.sin(cyc)  # (n_mics, n)
+        sc = self.scene
+        if self.music is not None:
+            t = (n - self.music_delay) / self.fs
+            m = self.music.drive(t, n - self.music_delay, full=True)
+            p += self.music_p * self.music_gain[:, None] * m
+        mics = sc.device.microphones
+        self_noise = float(spl_to_pressure_pa(mics.self_noise_db_spl))
+        if self_noise > 1e-9:
+            p += self_noise * _keyed_normal(sc.seed, 3, n0, n1, self.n_mics)
+        return mics.digitise(p.T.copy(), self.mic_gain, self.mic_dc)
+
+
+def render_blocks(scene: Scene, block_s: float = 1.0) -> Iterator[NDArray[np.float32]]:
+    """Yield consecutive audio blocks (float32 (n, n_mics)) of about block_s seconds; their
+    concatenation does not depend on block_s."""
+    r = _Renderer(scene)
+    step = max(1, round(block_s * r.fs / r.D)) * r.D
+    for n0 in range(0, r.n_total, step):
+        yield r.block(n0, min(n0 + step, r.n_total))
+
+
+def scene_labels(scene: Scene) -> Labels:
+    """Ground truth of a scene: motion segments and distractor spans (sources, music, HVAC air
+    currents, ultrasonic bursts)."""
+    try:
+        from uspd.sim.truth import labels_for
+    except ImportError:  # pragma: no cover - truth.py is written in parallel
+        segs: list[Segment] = [Segment(0.0, scene.duration_s, "empty")]
+        spans: list[DistractorSpan] = []
+    else:
+        segs, spans = labels_for(scene.sources, scene.device.position_m, scene.duration_s)
+    spans = list(spans)
+    dur = scene.duration_s
+    if scene.music is not None:
+        end = dur if scene.music.end_s is None else min(scene.music.end_s, dur)
+        if scene.music.start_s < end:
+            spans.append(DistractorSpan(scene.music.start_s, end, "music"))
+    for a, b in scene.environment.hvac_on:
+        if a < dur:
+            spans.append(DistractorSpan(max(a, 0.0), min(b, dur), "air"))
+    for b in draw_bursts(scene.environment, dur,
+                         np.random.default_rng(scene.seed).spawn(6)[4]):
+        spans.append(DistractorSpan(round(b.start_s, 6), round(b.start_s + b.duration_s, 6),
+                                    "burst"))
+    spans.sort(key=lambda s: (s.start, s.kind))
+    return Labels(
+        fs_hz=scene.fs_hz, carrier_hz=scene.emission.carrier_hz, duration_s=dur,
+        n_mics=scene.device.n_mics, segments=tuple(segs), distractors=tuple(spans),
+        scene=scene.name, seed=scene.seed,
+        meta={"level_db_spl": scene.emission.level_db_spl,
+              "temperature_c": scene.room.temperature_c,
+              "music": scene.music is not None},
+    )
+
+
+def render(scene: Scene, block_s: float = 1.0) -> Recording:
+    """Render a scene: audio float32 (n, n_mics) in [-1, 1] and its labels, deterministic from
+    scene.seed."""
+    audio = np.concatenate(list(render_blocks(scene, block_s)), axis=0)
+    return Recording(audio, scene.fs_hz, scene_labels(scene))
