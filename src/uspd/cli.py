@@ -5,11 +5,16 @@ Every UspdError becomes one line on stderr and its exit code; no tracebacks for 
 
 from __future__ import annotations
 
+import json
 import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
 
+import numpy as np
 import typer
 
-from uspd.errors import UspdError
+from uspd.errors import ConfigError, UspdError
 
 app = typer.Typer(
     add_completion=False,
@@ -42,6 +47,216 @@ def version() -> None:
     from uspd import __version__
 
     typer.echo(__version__)
+
+
+def _one_line_warnings() -> None:
+    """Warnings (clipping, partial frames) as one 'uspd: warning: ...' line on stderr."""
+    warnings.formatwarning = lambda msg, *a, **k: f"uspd: warning: {msg}\n"
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), transient=False,
+    )
+
+
+@app.command()
+def simulate(
+    scene: Annotated[str, typer.Argument(help="Named scene (see --list) or 'random'.")] = "",
+    output: Annotated[Path, typer.Option("-o", "--output", help="WAV file, or a directory "
+                                         "with --corpus.")] = Path("out.wav"),
+    seed: Annotated[int, typer.Option(help="Seed: the scene is a pure function of it.")] = 0,
+    duration: Annotated[float, typer.Option(help="Duration (s).")] = 20.0,
+    random_scene: Annotated[bool, typer.Option("--random", help="Draw a random scene.")] = False,
+    corpus: Annotated[int, typer.Option(help="Render N scenes (seeds seed..seed+N-1) into "
+                                        "the output directory with a manifest.")] = 0,
+    device: Annotated[str, typer.Option(help="Device preset for named scenes: echo "
+                                        "(96 kHz, 40 kHz tone) or laptop (48 kHz, 20 kHz).")]
+    = "echo",
+    workers: Annotated[int, typer.Option(help="Processes for --corpus (0 = all cores).")] = 0,
+    force: Annotated[bool, typer.Option(help="Overwrite existing output.")] = False,
+    list_scenes: Annotated[bool, typer.Option("--list", help="List named scenes.")] = False,
+) -> None:
+    """Render a simulated multichannel recording (PCM_16 WAV) and its labels (JSON)."""
+    from uspd.sim.library import SCENES
+
+    if list_scenes:
+        for name, fn in SCENES.items():
+            typer.echo(f"{name:20s} {(fn.__doc__ or '').strip().splitlines()[0]}")
+        return
+    name = "random" if random_scene else scene
+    if corpus:
+        _simulate_corpus(output, corpus, seed, duration, name or "random", workers, force)
+        return
+    if not name:
+        raise ConfigError("name a scene (uspd simulate --list), or pass --random or --corpus N")
+    from uspd.corpus import check_writable, write_recording
+    from uspd.sim.library import make_scene
+    from uspd.sim.render import render
+
+    check_writable(output, force)
+    check_writable(output.with_suffix(".json"), force)
+    rec = render(make_scene(name, seed=seed, duration_s=duration, device=device))
+    labels_path = write_recording(rec.audio, rec.fs_hz, rec.labels, output)
+    typer.echo(
+        f"wrote {output} ({rec.audio.shape[1]} mics, {rec.fs_hz} Hz, "
+        f"{rec.labels.carrier_hz:g} Hz tone, {duration:g} s) and {labels_path}"
+    )
+
+
+def _simulate_corpus(out_dir: Path, n: int, seed: int, duration_s: float, scene: str,
+                     workers: int, force: bool) -> None:
+    from uspd.corpus import render_corpus
+
+    with _progress() as bar:
+        task = bar.add_task(f"rendering {n} scenes", total=n)
+        manifest = render_corpus(
+            out_dir, n, seed, duration_s, scene=None if scene == "random" else scene,
+            workers=workers or None, force=force,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    typer.echo(f"wrote {n} scenes and {manifest}")
+
+
+@app.command()
+def plot(
+    input_wav: Annotated[Path, typer.Argument(help="Recording (WAV/FLAC).")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG (default: "
+                                                "beside the input).")] = None,
+    carrier: Annotated[str, typer.Option(help="'auto' or the carrier in Hz.")] = "auto",
+    detector: Annotated[str, typer.Option(help="Also draw this detector's decisions "
+                                          "('' for none).")] = "",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing PNG.")] = False,
+) -> None:
+    """Write a Doppler spectrogram PNG (±3 m/s around the carrier), with labels if a JSON
+    file sits beside the recording."""
+    from uspd.audio.files import open_audio
+    from uspd.corpus import check_writable
+    from uspd.labels import Labels
+    from uspd.plot import plot_doppler
+    from uspd.runner import motion_spans, run_detectors
+
+    _one_line_warnings()
+    out = output or input_wav.with_suffix(".png")
+    check_writable(out, force)
+    names = [detector] if detector else []
+    run = run_detectors(open_audio(input_wav), names, carrier=carrier, keep_features=True)
+    labels_path = input_wav.with_suffix(".json")
+    labels = Labels.load(labels_path) if labels_path.exists() else None
+    feats = run.features
+    assert feats is not None
+    hop = float(np.median(np.diff(feats.t_end_s))) if feats.n_hops > 1 else 0.025
+    spans = motion_spans(run.decisions[detector], hop) if detector else []
+    title = f"{input_wav.name}: carrier {run.carrier_hz:.0f} Hz" + (
+        f", {detector} detections" if detector else "")
+    plot_doppler(feats.t_end_s, run.velocity_axis_mps, feats.doppler_db, out, labels=labels,
+                 detections=spans, title=title)
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def detect(
+    input_path: Annotated[str, typer.Argument(metavar="INPUT",
+                                              help="WAV/FLAC file, or - for raw PCM on stdin.")],
+    carrier: Annotated[str, typer.Option(help="'auto' or the carrier in Hz.")] = "auto",
+    detector: Annotated[str, typer.Option(help="Detector: neural (default) or baseline.")]
+    = "neural",
+    rate: Annotated[int, typer.Option(help="Sample rate of raw PCM on stdin (Hz).")] = 48000,
+    channels: Annotated[int | None, typer.Option(help="Channels: required for stdin; for "
+                                                 "files, checked against the file.")] = None,
+    dtype: Annotated[str, typer.Option("--dtype", help="Raw PCM sample format: s16le, "
+                                       "s32le or f32le.")] = "s16le",
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (default) or text.")] = "jsonl",
+    allow_partial: Annotated[bool, typer.Option(help="Drop a trailing partial frame on stdin "
+                                                "with a warning instead of failing.")] = False,
+) -> None:
+    """Stream motion decisions: one JSON line per hop and motion_start/motion_end events."""
+    from uspd.audio.files import open_audio
+    from uspd.audio.stdin import RawPcmSource
+    from uspd.detect import detect_stream
+
+    _one_line_warnings()
+    if fmt not in ("jsonl", "text"):
+        raise ConfigError(f"--format must be jsonl or text, not {fmt!r}")
+    _register_builtin_detectors()
+    if input_path == "-":
+        if channels is None:
+            raise ConfigError("raw PCM on stdin needs --channels (and --rate, --dtype)")
+        source = RawPcmSource(sys.stdin.buffer, rate, channels, dtype,
+                              allow_partial=allow_partial)
+    else:
+        source = open_audio(input_path, channels)
+    out = sys.stdout
+    for rec in detect_stream(source, detector_name=detector, carrier=carrier):
+        if fmt == "jsonl":
+            out.write(json.dumps(rec) + "\n")
+        elif "event" in rec:
+            out.write(f"{rec['t']:9.3f} s  {rec['event']}\n")
+        else:
+            bar = "#" * round(rec["score"] * 20)
+            flag = rec.get("kind", "motion") if rec["motion"] else ""
+            out.write(f"{rec['t']:9.3f} s  {rec['score']:.2f} {bar:20s} {flag}\n")
+        out.flush()
+
+
+def _register_builtin_detectors() -> None:
+    """Make 'neural' available when its runtime is installed (it needs no torch)."""
+    try:
+        from uspd.model.runtime import register as register_neural
+    except ImportError:
+        return
+    register_neural()
+
+
+@app.command()
+def evaluate(
+    corpus: Annotated[Path, typer.Argument(help="Corpus directory (manifest.json), "
+                                           "manifest, or one WAV with labels beside it.")],
+    detector: Annotated[str, typer.Option(help="Comma-separated detectors, side by side.")]
+    = "neural,baseline",
+    carrier: Annotated[str, typer.Option(help="'auto' or the carrier in Hz.")] = "auto",
+    det_png: Annotated[Path | None, typer.Option("--det", help="Write the DET curve PNG "
+                                                 "here.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the reports as "
+                                                  "JSON here.")] = None,
+    target_recall: Annotated[float, typer.Option(help="Recall of the operating point.")]
+    = 0.99,
+    force: Annotated[bool, typer.Option(help="Overwrite existing outputs.")] = False,
+) -> None:
+    """Score detectors on a labelled corpus: recall, latency, false alarms per hour, DET."""
+    from uspd.audio.files import open_audio
+    from uspd.corpus import check_writable, iter_corpus
+    from uspd.evaluate import compare, evaluate_corpus, plot_det
+    from uspd.labels import Labels
+    from uspd.runner import run_detectors
+
+    _one_line_warnings()
+    _register_builtin_detectors()
+    names = [d.strip() for d in detector.split(",") if d.strip()]
+    for path in (det_png, json_out):
+        if path is not None:
+            check_writable(path, force)
+    items = list(iter_corpus(corpus))
+    per_detector: dict[str, list] = {n: [] for n in names}
+    with _progress() as bar:
+        task = bar.add_task(f"evaluating {len(items)} recordings", total=len(items))
+        for item in items:
+            labels = Labels.load(item.labels)
+            run = run_detectors(open_audio(item.wav), names, carrier=carrier)
+            for n in names:
+                per_detector[n].append((run.decisions[n], labels))
+            bar.advance(task)
+    reports = {n: evaluate_corpus(pairs, name=n) for n, pairs in per_detector.items()}
+    typer.echo(compare(reports, target_recall=target_recall))
+    if det_png is not None:
+        plot_det(reports, det_png, target_recall=target_recall)
+        typer.echo(f"wrote {det_png}")
+    if json_out is not None:
+        json_out.write_text(json.dumps({n: r.to_dict() for n, r in reports.items()}, indent=1))
+        typer.echo(f"wrote {json_out}")
 
 
 if __name__ == "__main__":

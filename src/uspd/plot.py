@@ -92,7 +92,8 @@ def plot_doppler(
             handles += [Patch(color=DISTRACTOR_COLOURS.get(k, "grey"), label=k) for k in kinds]
     axes[-1].set_xlabel("time (s)")
     if handles:
-        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+        fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8,
+                   bbox_to_anchor=(0.5, 0.02),
                    frameon=False)
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
