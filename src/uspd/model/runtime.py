@@ -1,0 +1,321 @@
+"""Torch-free runtime of the neural classifier: numpy streaming forward pass + detector.
+
+The network (see uspd.model.net for the torch definition) is a causal dilated temporal CNN over
+feature hops with the velocity bins as channels:
+
+    z = clip((x_db - norm_offset) * norm_scale, -clip, clip)        x_db (n_bins,) raw dB
+    h = relu(conv_0(z))                                              kernel k, dilation d_0
+    h = h + relu(conv_i(h))          for i = 1 .. len(dilations)-1   residual blocks
+    logits = head(h)                                                  1x1, n_classes
+
+Each causal conv needs the last (k - 1) * d inputs of its layer: the streaming state is one ring
+buffer per layer. Every hop is computed by the same fixed-shape operations whatever the block
+size, so feeding hops one at a time or in blocks gives bit-identical outputs. Zero history at
+the start is the same left zero-padding the torch model uses on a whole sequence.
+
+Weights: `<name>.npz` (arrays named as the torch state_dict) + `<name>.json` manifest with the
+architecture, feature config, class names, decision threshold, training seeds and metrics.
+This module never imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from uspd.detect import Decisions
+from uspd.dsp.frontend import FeatureBlock, FrontEndConfig
+from uspd.errors import ConfigError, InputError, MissingComponentError
+
+CLASSES = ("nothing", "non_human", "minor", "major")
+FORMAT = "uspd-neural-v1"
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins")
+
+
+@dataclass(frozen=True)
+class Arch:
+    """Network shape; everything the runtime and the MAC/parameter count need."""
+
+    n_bins: int = 40
+    channels: int = 32
+    kernel: int = 3
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 8)
+    n_classes: int = len(CLASSES)
+    clip: float = 6.0  # normalised features are clipped to +-clip
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "tcn", **{k: getattr(self, k) for k in self.__dataclass_fields__}}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> Arch:
+        try:
+            return Arch(
+                n_bins=int(d["n_bins"]), channels=int(d["channels"]), kernel=int(d["kernel"]),
+                dilations=tuple(int(x) for x in d["dilations"]), n_classes=int(d["n_classes"]),
+                clip=float(d.get("clip", 6.0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"model manifest: bad architecture: {exc}") from exc
+
+    @property
+    def receptive_field_hops(self) -> int:
+        """Hops of input each output depends on (including the current one)."""
+        return 1 + (self.kernel - 1) * sum(self.dilations)
+
+    def layer_shapes(self) -> list[tuple[int, int, int]]:
+        """(c_in, c_out, kernel) of each conv, head last."""
+        c, k = self.channels, self.kernel
+        shapes = [(self.n_bins, c, k)] + [(c, c, k)] * (len(self.dilations) - 1)
+        return [*shapes, (c, self.n_classes, 1)]
+
+    def n_params(self) -> int:
+        """Trainable parameters (weights + biases; the normalisation is fixed, not counted)."""
+        return sum(ci * co * k + co for ci, co, k in self.layer_shapes())
+
+    def macs_per_hop(self) -> int:
+        """Multiply-accumulates per hop in streaming (one output per layer per hop)."""
+        return sum(ci * co * k for ci, co, k in self.layer_shapes()) + self.n_bins
+
+    def macs_per_s(self, hop_s: float) -> float:
+        return self.macs_per_hop() / hop_s
+
+
+def softmax(logits: NDArray) -> NDArray[np.float64]:
+    """Softmax over the last axis (float64)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def p_human(probs: NDArray) -> NDArray[np.float64]:
+    """p(minor) + p(major) from class probabilities (..., n_classes) in CLASSES order."""
+    return probs[..., CLASSES.index("minor")] + probs[..., CLASSES.index("major")]
+
+
+class StreamingTCN:
+    """Numpy forward pass with explicit ring-buffer state.
+
+    process(x (n_hops, n_bins) raw dB) -> logits (n_hops, n_classes) float64.
+    """
+
+    def __init__(self, arch: Arch, weights: dict[str, NDArray]):
+        self.arch = arch
+        get = _getter(weights)
+        self.offset = get("norm_offset", (arch.n_bins,))
+        self.scale = get("norm_scale", (arch.n_bins,))
+        self.layers: list[tuple[NDArray, NDArray, int]] = []  # (W (c_out, k*c_in), b, dilation)
+        names = ["inp"] + [f"blocks.{i}" for i in range(len(arch.dilations) - 1)]
+        for name, (ci, co, k), d in zip(
+            names, arch.layer_shapes()[:-1], arch.dilations, strict=True
+        ):
+            w = get(f"{name}.weight", (co, ci, k))
+            # tap-major columns: W2[o, tap * c_in + i] = w[o, i, tap]
+            self.layers.append((np.ascontiguousarray(w.transpose(0, 2, 1).reshape(co, k * ci)),
+                                get(f"{name}.bias", (co,)), d))
+        self.head_w = get("head.weight", (arch.n_classes, arch.channels, 1))[:, :, 0].copy()
+        self.head_b = get("head.bias", (arch.n_classes,))
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero history (start of a stream)."""
+        k = self.arch.kernel
+        self._bufs = [
+            np.zeros(((k - 1) * d + 1, w.shape[1] // k)) for w, _, d in self.layers
+        ]
+        self._pos = 0  # hops seen; ring index = pos mod buffer length
+
+    def _taps(self, layer: int) -> NDArray[np.intp]:
+        """Ring indices of the k inputs of a layer for the current hop, oldest first."""
+        buf = self._bufs[layer]
+        d = self.layers[layer][2]
+        k = self.arch.kernel
+        return (self._pos - d * np.arange(k - 1, -1, -1)) % buf.shape[0]
+
+    def step(self, x: NDArray) -> NDArray[np.float64]:
+        """One hop: x (n_bins,) raw dB -> logits (n_classes,)."""
+        c = self.arch.clip
+        h = np.clip((np.asarray(x, np.float64) - self.offset) * self.scale, -c, c)
+        for i, (w, b, _) in enumerate(self.layers):
+            buf = self._bufs[i]
+            buf[self._pos % buf.shape[0]] = h
+            y = np.maximum(w @ buf[self._taps(i)].reshape(-1) + b, 0.0)
+            h = y if i == 0 else h + y
+        self._pos += 1
+        return self.head_w @ h + self.head_b
+
+    def process(self, x: NDArray) -> NDArray[np.float64]:
+        """x (n_hops, n_bins) raw dB (n_hops may be 0) -> logits (n_hops, n_classes)."""
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.arch.n_bins:
+            raise InputError(
+                f"model expects features (n, {self.arch.n_bins}), got {tuple(x.shape)}"
+            )
+        out = np.zeros((x.shape[0], self.arch.n_classes))
+        for i in range(x.shape[0]):
+            out[i] = self.step(x[i])
+        return out
+
+
+def _getter(weights: dict[str, NDArray]):
+    def get(name: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
+        if name not in weights:
+            raise InputError(f"model weights: missing array '{name}'")
+        a = np.asarray(weights[name], dtype=np.float64)
+        if a.shape != shape:
+            raise InputError(f"model weights: '{name}' has shape {a.shape}, expected {shape}")
+        return a
+
+    return get
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """Loaded weights + manifest."""
+
+    arch: Arch
+    weights: dict[str, NDArray]
+    manifest: dict[str, Any]
+
+    @property
+    def threshold(self) -> float:
+        return float(self.manifest.get("threshold", 0.5))
+
+    def feature_config(self) -> dict[str, Any]:
+        return dict(self.manifest.get("feature", {}))
+
+    def network(self) -> StreamingTCN:
+        return StreamingTCN(self.arch, self.weights)
+
+
+def manifest_path(npz_path: str | Path) -> Path:
+    return Path(npz_path).with_suffix(".json")
+
+
+def load_model(npz_path: str | Path, json_path: str | Path | None = None) -> ModelBundle:
+    """Read `<name>.npz` and its manifest (default `<name>.json` beside it)."""
+    npz_path = Path(npz_path)
+    json_path = Path(json_path) if json_path else manifest_path(npz_path)
+    try:
+        with np.load(npz_path, allow_pickle=False) as z:
+            weights = {k: z[k] for k in z.files}
+        manifest = json.loads(json_path.read_text())
+    except FileNotFoundError as exc:
+        raise InputError(f"no model file at {exc.filename}") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read model {npz_path}: {exc}") from exc
+    if manifest.get("format") != FORMAT:
+        raise InputError(f"{json_path}: not a uspd model manifest (format {FORMAT!r})")
+    arch = Arch.from_json(manifest.get("arch", {}))
+    StreamingTCN(arch, weights)  # validates names and shapes
+    return ModelBundle(arch, weights, manifest)
+
+
+@dataclass(frozen=True)
+class NeuralConfig:
+    """Decision logic on p_human = p(minor) + p(major)."""
+
+    threshold: float | None = None  # switch on at p_human >= this (None: the manifest's)
+    off_ratio: float = 0.6  # switch off below threshold * off_ratio ...
+    off_s: float = 0.4  # ... held for this long (s)
+    on_hops: int = 1  # consecutive hops above threshold to switch on
+
+
+class NeuralDetector:
+    """Streaming detector (uspd.detect protocol) running the numpy network on FeatureBlocks.
+
+    score = p_human per hop; motion with hysteresis (see NeuralConfig); kind = "major" or
+    "minor" by the larger class probability while motion is on, else "none".
+    Output is identical for any split of the feature stream into blocks.
+    """
+
+    name = "neural"
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        cfg: NeuralConfig | None = None,
+        fe_cfg: FrontEndConfig | None = None,
+    ):
+        self.bundle = bundle
+        self.cfg = cfg or NeuralConfig()
+        feat = bundle.feature_config()
+        self.fe_cfg = fe_cfg or FrontEndConfig(**{k: feat[k] for k in FEATURE_KEYS if k in feat})
+        for key in FEATURE_KEYS:
+            if key in feat and not math.isclose(
+                float(getattr(self.fe_cfg, key)), float(feat[key]), rel_tol=1e-6
+            ):
+                raise ConfigError(
+                    f"neural model was trained with front-end {key}={feat[key]}, "
+                    f"but the front end uses {getattr(self.fe_cfg, key)}"
+                )
+        if self.fe_cfg.n_velocity_bins != bundle.arch.n_bins:
+            raise ConfigError(
+                f"neural model needs {bundle.arch.n_bins} velocity bins, "
+                f"front end gives {self.fe_cfg.n_velocity_bins}"
+            )
+        self.threshold = float(
+            self.cfg.threshold if self.cfg.threshold is not None else bundle.threshold
+        )
+        if not 0.0 < self.threshold < 1.0:
+            raise ConfigError(f"neural threshold must lie in (0, 1), not {self.threshold}")
+        self._off_thr = self.threshold * self.cfg.off_ratio
+        self._off_hops = max(1, round(self.cfg.off_s / self.fe_cfg.hop_s))
+        self.net = bundle.network()
+        self.reset()
+
+    @classmethod
+    def from_file(cls, npz_path: str | Path, **kw: Any) -> NeuralDetector:
+        return cls(load_model(npz_path), **kw)
+
+    @classmethod
+    def from_builtin(cls, name: str = "default", **kw: Any) -> NeuralDetector:
+        """The model shipped in uspd/model/weights/<name>.npz + .json."""
+        path = WEIGHTS_DIR / f"{name}.npz"
+        if not path.exists():
+            raise MissingComponentError(
+                f"no built-in neural model '{name}' (expected {path}); train one with "
+                "`uspd train` or use the baseline detector"
+            )
+        return cls(load_model(path), **kw)
+
+    def reset(self) -> None:
+        self.net.reset()
+        self._motion = False
+        self._above = 0
+        self._below = 0
+
+    def process(self, feats: FeatureBlock) -> Decisions:
+        logits = self.net.process(feats.doppler_db)
+        probs = softmax(logits)
+        score = p_human(probs)
+        n = score.shape[0]
+        motion = np.zeros(n, bool)
+        kind = np.full(n, "none", dtype="<U5")
+        i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")
+        for i in range(n):
+            s = score[i]
+            if not self._motion:
+                self._above = self._above + 1 if s >= self.threshold else 0
+                if self._above >= self.cfg.on_hops:
+                    self._motion, self._below = True, 0
+            else:
+                self._below = self._below + 1 if s < self._off_thr else 0
+                if self._below >= self._off_hops:
+                    self._motion, self._above = False, 0
+            motion[i] = self._motion
+            if self._motion:
+                kind[i] = "major" if probs[i, i_major] >= probs[i, i_minor] else "minor"
+        return Decisions(np.asarray(feats.t_end_s, float).copy(), score, motion, kind)
+
+
+def neural_factory(fe_cfg: FrontEndConfig) -> NeuralDetector:
+    """Registry factory for uspd.detect.register_detector("neural", neural_factory)."""
+    return NeuralDetector.from_builtin(fe_cfg=fe_cfg)
