@@ -1,0 +1,173 @@
+"""The command line as a user meets it: outputs, streaming, and one-line errors with exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from uspd.labels import Labels
+
+CLI = [sys.executable, "-m", "uspd.cli"]
+ENV = {**os.environ, "PYTHONWARNINGS": "default"}
+
+
+def run(*args, stdin=None, cwd=None):
+    return subprocess.run([*CLI, *map(str, args)], input=stdin, capture_output=True,
+                          cwd=cwd, env=ENV, timeout=300)
+
+
+def phone_recording(fs=44100, f0=20000.0, dur_s=4.0, walk=(1.5, 3.0), seed=0):
+    """A mono near-ultrasound recording as a phone would make it: a 20 kHz tone, its strong
+    direct path, a person's echo approaching at ~1 m/s during `walk`, room noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(fs * dur_s)) / fs
+    tt = np.clip(t, *walk) - walk[0]
+    path_m = 2 * (3.0 - 1.0 * tt)
+    c = 343.4
+    x = 0.4 * np.cos(2 * np.pi * f0 * t)
+    x += 0.4 * 10 ** (-50 / 20) * np.cos(2 * np.pi * f0 * (t - path_m / c))
+    x += 3e-4 * rng.standard_normal(t.size)
+    return x.astype(np.float32)
+
+
+def assert_one_line_error(res, code):
+    err = res.stderr.decode()
+    assert res.returncode == code, err
+    assert "Traceback" not in err
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("uspd: error:"), err
+
+
+def test_simulate_writes_wav_and_labels_and_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "w.wav"
+    res = run("simulate", "walk-in", "--duration", "3", "--seed", "2", "-o", out)
+    assert res.returncode == 0, res.stderr.decode()
+    info = sf.info(out)
+    assert (info.samplerate, info.channels, info.subtype) == (96000, 4, "PCM_16")
+    assert info.frames == 3 * 96000
+    labels = Labels.load(out.with_suffix(".json"))
+    assert labels.duration_s == pytest.approx(3.0)
+    before = out.read_bytes()
+    again = run("simulate", "walk-in", "--duration", "3", "-o", out)
+    assert_one_line_error(again, 2)
+    assert "--force" in again.stderr.decode()
+    assert out.read_bytes() == before
+
+
+def test_detect_finds_the_walker_in_a_phone_recording(tmp_path):
+    wav = tmp_path / "phone.wav"
+    sf.write(wav, phone_recording(), 44100, subtype="PCM_16")
+    res = run("detect", wav, "--detector", "baseline")
+    assert res.returncode == 0, res.stderr.decode()
+    recs = [json.loads(ln) for ln in res.stdout.decode().splitlines()]
+    hops = [r for r in recs if "score" in r]
+    assert all(0.0 <= r["score"] <= 1.0 for r in hops)
+    starts = [r["t"] for r in recs if r.get("event") == "motion_start"]
+    assert starts and 1.5 <= starts[0] <= 2.0
+    assert not any(r["motion"] for r in hops if r["t"] < 1.4)
+
+
+def test_detect_streams_raw_pcm_while_stdin_is_open():
+    pcm = (phone_recording() * 32767).astype("<i2").tobytes()
+    proc = subprocess.Popen(
+        [*CLI, "detect", "-", "--rate", "44100", "--channels", "1", "--detector", "baseline"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+    )
+    half = len(pcm) // 2 // 2 * 2
+    proc.stdin.write(pcm[:half])
+    proc.stdin.flush()
+    first = proc.stdout.readline()  # arrives before stdin is closed: the output streams
+    assert json.loads(first)["t"] > 0
+    proc.stdin.write(pcm[half:])
+    proc.stdin.close()
+    rest = proc.stdout.read().decode().splitlines()
+    assert proc.wait(timeout=120) == 0
+    assert json.loads(rest[-1])["t"] == pytest.approx(4.0, abs=0.06)
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "needle"),
+    [
+        ("missing", 3, "no such file"),
+        ("truncated", 3, "truncated"),
+        ("garbage", 3, ""),
+        ("low_rate", 4, "too low"),
+        ("silence", 4, "silen"),
+        ("no_carrier", 4, "carrier"),
+        ("wrong_channels", 3, "channel"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code(tmp_path, case, code, needle):
+    wav = tmp_path / f"{case}.wav"
+    args = ["detect", wav, "--detector", "baseline"]
+    rng = np.random.default_rng(1)
+    if case == "truncated":
+        sf.write(wav, phone_recording(), 44100, subtype="PCM_16")
+        data = wav.read_bytes()
+        wav.write_bytes(data[: len(data) // 2])
+    elif case == "garbage":
+        wav.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk" * 10)
+    elif case == "low_rate":
+        sf.write(wav, rng.standard_normal(16000).astype(np.float32) * 0.1, 16000)
+    elif case == "silence":
+        sf.write(wav, np.zeros(44100, np.float32), 44100)
+    elif case == "no_carrier":
+        sf.write(wav, rng.standard_normal(44100).astype(np.float32) * 0.1, 44100)
+    elif case == "wrong_channels":
+        sf.write(wav, phone_recording(), 44100)
+        args += ["--channels", "2"]
+    res = run(*args)
+    assert_one_line_error(res, code)
+    assert needle.lower() in res.stderr.decode().lower()
+
+
+def test_nan_in_float_stdin_is_a_signal_error():
+    x = phone_recording()
+    x[30000] = np.nan
+    res = run("detect", "-", "--rate", "44100", "--channels", "1", "--dtype", "f32le",
+              "--detector", "baseline", stdin=x.astype("<f4").tobytes())
+    assert_one_line_error(res, 4)
+    assert "nan" in res.stderr.decode().lower()
+
+
+def test_stdin_ending_mid_frame_is_an_input_error():
+    pcm = (phone_recording() * 32767).astype("<i2").tobytes()
+    res = run("detect", "-", "--rate", "44100", "--channels", "1", "--detector", "baseline",
+              stdin=pcm + b"\x01")
+    assert_one_line_error(res, 3)
+
+
+def test_unknown_detector_and_scene_are_config_errors(tmp_path):
+    wav = tmp_path / "p.wav"
+    sf.write(wav, phone_recording(), 44100)
+    assert_one_line_error(run("detect", wav, "--detector", "psychic"), 2)
+    assert_one_line_error(run("simulate", "moon-walk", "-o", tmp_path / "x.wav"), 2)
+
+
+def test_plot_writes_png(tmp_path):
+    wav = tmp_path / "p.wav"
+    sf.write(wav, phone_recording(), 44100)
+    res = run("plot", wav, "--detector", "baseline")
+    assert res.returncode == 0, res.stderr.decode()
+    png = wav.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_one_line_error(run("plot", wav), 2)  # exists: not overwritten without --force
+
+
+def test_evaluate_scores_a_corpus(tmp_path: Path):
+    res = run("simulate", "--corpus", "2", "--duration", "4", "--workers", "1", "-o",
+              tmp_path / "c", "--seed", "11")
+    assert res.returncode == 0, res.stderr.decode()
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert len(manifest["items"]) == 2
+    out = tmp_path / "r.json"
+    res = run("evaluate", tmp_path / "c", "--detector", "baseline", "--json", out,
+              "--det", tmp_path / "det.png")
+    assert res.returncode == 0, res.stderr.decode()
+    report = json.loads(out.read_text())["baseline"]
+    assert report["n_recordings"] == 2
