@@ -109,8 +109,8 @@ def _curtain(rng) -> Curtain:
 
 def _music(rng, start_s: float = 0.0, end_s: float | None = None) -> MusicConfig:
     return MusicConfig(
-        level_db_spl=float(rng.uniform(70.0, 88.0)),
-        excursion_peak_mm=float(rng.uniform(0.05, 0.4)),
+        level_db_spl=float(rng.uniform(65.0, 85.0)),
+        excursion_peak_mm=float(rng.uniform(0.03, 0.2)),
         start_s=start_s,
         end_s=end_s,
     )
