@@ -74,8 +74,9 @@ class MusicConfig:
 class MusicSynth:
     """Deterministic synthetic music from an rng: a list of note events evaluated in closed form.
 
-    drive(t_s, sample_index, full): drive (1 = full) at times t_s (s); `full` adds the hi-hats
-    (noise from a fixed table indexed by the integer sample index, so blocks join exactly).
+    drive(t_s, sample_index, part): drive (1 = full) at times t_s (s); part "low" (kick, bass,
+    chords: < 2 kHz), "high" (hi-hats: noise from a fixed table indexed by the integer sample
+    index, so blocks join exactly) or "all".
     """
 
     def __init__(self, cfg: MusicConfig, duration_s: float, rng: np.random.Generator) -> None:
@@ -112,7 +113,7 @@ class MusicSynth:
         self._max_len = max((e[1] for e in ev), default=0.0)
 
     def drive(self, t_s: NDArray, sample_index: NDArray | None = None,
-              full: bool = True) -> NDArray[np.float64]:
+              part: str = "all") -> NDArray[np.float64]:
         """Loudspeaker drive of the music at times t_s (s), 1-D increasing."""
         out = np.zeros(t_s.size)
         if t_s.size == 0 or t_s[-1] < self.start_s or t_s[0] >= self.end_s:
@@ -120,6 +121,8 @@ class MusicSynth:
         cfg = self.cfg
         on = (t_s >= self.start_s) & (t_s < self.end_s)
         if cfg.tone_hz is not None:
+            if part == "high":
+                return out
             out[on] = cfg.tone_amplitude * np.sin(2 * np.pi * cfg.tone_hz * t_s[on])
             return out
         lo = np.searchsorted(self._onsets, t_s[0] - self._max_len)
@@ -127,7 +130,7 @@ class MusicSynth:
         for t0, length, kind, f, amp, off in self._ev[lo:hi]:
             a = np.searchsorted(t_s, t0)
             b = np.searchsorted(t_s, t0 + length)
-            if b <= a or (kind == 3 and not full):
+            if b <= a or (kind == 3) != (part == "high") and part != "all":
                 continue
             tau = t_s[a:b] - t0
             if kind == 0:  # kick: pitch sweep 150 -> 50 Hz
@@ -141,7 +144,10 @@ class MusicSynth:
             elif kind == 2:  # chord note: 4 harmonics, slow attack and release
                 env = np.minimum(tau / 0.02, 1.0) * np.clip((length - tau) / 0.05, 0.0, 1.0)
                 w = 2 * np.pi * f * tau
-                out[a:b] += amp * env * sum(np.sin(k * w) / k for k in range(1, 5))
+                s1, c1 = np.sin(w), np.cos(w)
+                s2, c2 = 2 * s1 * c1, 1 - 2 * s1 * s1
+                s3 = s2 * c1 + c2 * s1
+                out[a:b] += amp * env * (s1 + s2 / 2 + s3 / 3 + s2 * c2 / 2)  # 4 harmonics
             else:  # hi-hat: table noise indexed by absolute sample
                 idx = (sample_index[a:b] + off) % _HAT_TABLE_LEN
                 out[a:b] += amp * np.exp(-tau / 0.03) * self._hat[idx]

@@ -50,11 +50,12 @@ from uspd.sim.room import first_order_images, image_sources
 from uspd.sim.scene import Scene
 
 COARSE = 32  # baseband samples per static-path grid step
-CTRL = 4  # baseband samples per moving-scatterer grid step
-FIR_HALF = 16  # interpolation FIR half length in baseband samples
+CTRL_RATE_HZ = 400.0  # moving scatterers are sampled at about this rate
+FIR_HALF = 10  # interpolation FIR half length in baseband samples
 DOPPLER_PASS = 0.7  # fraction of baseband Nyquist where the Doppler fade starts
 DOPPLER_STOP = 0.85  # ... and where the path is gone
 _NOISE_FRAME = 4096
+_TINY = 1e-30
 _KEY_OFFSET = 1 << 20
 
 
@@ -73,12 +74,25 @@ def doppler_weight(doppler_hz: NDArray, nyquist_hz: float) -> NDArray[np.float64
     return 0.5 + 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
 
 
+def _cexp(log_mag: NDArray, phase: NDArray) -> NDArray[np.complex64]:
+    """exp(log_mag + j phase) in single precision (SIMD exp, cos, sin); phase should be
+    reduced to a few radians first. Used for echoes 40-80 dB below the direct path."""
+    lm = np.maximum(log_mag, -80.0).astype(np.float32)
+    ph = phase.astype(np.float32)
+    mag = np.exp(lm)
+    out = np.empty(np.broadcast_shapes(lm.shape, ph.shape), np.complex64)
+    out.real = mag * np.cos(ph)
+    out.imag = mag * np.sin(ph)
+    return out
+
+
 def _keyed_normal(seed: int, tag: int, start: int, stop: int, rows: int) -> NDArray:
     """Standard normal (rows, stop - start) for absolute sample indices [start, stop): drawn
     per fixed frame from (seed, tag, frame), so any split of the index range gives the same."""
     f0, f1 = start // _NOISE_FRAME, (stop - 1) // _NOISE_FRAME
     frames = [
-        np.random.default_rng([seed, tag, k + _KEY_OFFSET]).standard_normal((rows, _NOISE_FRAME))
+        np.random.default_rng([seed, tag, k + _KEY_OFFSET]).standard_normal(
+            (rows, _NOISE_FRAME), dtype=np.float32)
         for k in range(f0, f1 + 1)
     ]
     x = np.concatenate(frames, axis=1)
@@ -107,9 +121,16 @@ class _Renderer:
         if sc.seed < 0:
             raise ConfigError("seed must be >= 0")
         self.n_mics = dev.n_mics
+        self.carrier_table = None
+        if float(f0).is_integer():
+            period = self.fs // math.gcd(int(f0), self.fs)
+            cyc = 2 * np.pi * np.mod(int(f0) * np.arange(period), self.fs) / self.fs
+            self.carrier_table = np.stack([np.cos(cyc), np.sin(cyc)])
         self.n_total = round(sc.duration_s * self.fs)
         rngs = np.random.default_rng(sc.seed).spawn(6)
         self.unit = dev.speaker.unit_response(f0, rngs[0])
+        self.unit_dir = self.unit / abs(self.unit)
+        self.ctrl = max(4, round(self.fb / CTRL_RATE_HZ))
         self.mic_gain, mic_phase, self.mic_dc = dev.microphones.mismatch(self.n_mics, rngs[1])
         self.mic_rot = np.exp(1j * mic_phase)
         self.p1m = math.sqrt(2.0) * float(spl_to_pressure_pa(em.level_db_spl))
@@ -170,7 +191,7 @@ class _Renderer:
         self.env_hist = math.ceil(max_l / c_min * self.fb) + 4
         self.env_start = -(self.env_hist + 2 * FIR_HALF)
         self.env_buf = self._envelope(self.env_start, -2 * FIR_HALF)
-        self.fir_hist = self._baseband(-2 * FIR_HALF, 0)
+        self.fir_hist = self._rows(-2 * FIR_HALF, 0)
 
     # ----------------------------------------------------------------- pieces
     def _times(self, i0: int, i1: int) -> NDArray:
@@ -194,7 +215,8 @@ class _Renderer:
         em = self.scene.emission
         e = self.unit * gate(t, em.schedule, em.ramp_s).astype(complex)
         if self.music is not None:
-            m = self.music.drive(t, full=False)
+            m = self.music.drive(t, part="low")
+            self._m_low = m
             x, self.exc_zi = signal.lfilter(self.exc_b, self.exc_a, m, zi=self.exc_zi)
             e = e * envelope_factor(m, x, self.scene.music, self.f0, self.c0)
         return e
@@ -213,29 +235,49 @@ class _Renderer:
         length = self.static_l[..., None] * (1.0 + dl)  # (n_mics, n_static, Kc)
         ph = np.exp(-2j * np.pi * self.f0 * length / c)
         ph *= self.static_g[..., None] * 10.0 ** (-alpha * length / 20.0)
-        idx = np.arange(i0, i1) + self.g
-        j = idx // COARSE - k0
-        frac = (idx % COARSE) / COARSE
-        phasor = ph[..., j] * (1.0 - frac) + ph[..., j + 1] * frac
+        n_b = i1 - i0
+        f = np.arange(COARSE) / COARSE
+        off = i0 + self.g - k0 * COARSE
+
+        def interp(x: NDArray) -> NDArray:  # (..., Kc) coarse grid -> (..., n_b)
+            y = x[..., :-1, None] * (1.0 - f) + x[..., 1:, None] * f
+            return y.reshape(*x.shape[:-1], -1)[..., off : off + n_b]
+
         # emitted envelope delayed by L0 / c0 (drift of the delay itself is < 1 us)
         seg = env_line[i0 - self.env_hist - line0 : i1 - line0]
-        if np.all(seg == seg[0]):
-            return seg[0] * phasor.sum(axis=1)
+        if np.all(seg == seg[0]):  # steady tone: interpolation commutes with the path sum
+            return seg[0] * interp(ph.sum(axis=1))
+        phasor = interp(ph.astype(np.complex64))  # static sum in single precision: < -130 dB
         delay = self.static_l / self.c0 * self.fb  # (n_mics, n_static) samples
-        pos = (np.arange(i0, i1) - line0)[None, None, :] - delay[..., None]
-        jj = np.floor(pos).astype(int)
-        ff = pos - jj
-        e_del = env_line[jj] * (1.0 - ff) + env_line[jj + 1] * ff
-        return np.einsum("msb,msb->mb", phasor, e_del)
+        base = i0 - line0
+        out = np.zeros((self.n_mics, n_b), np.complex64)
+        env64 = env_line.astype(np.complex64)
+        for m in range(self.n_mics):
+            for k in range(delay.shape[1]):
+                di = math.floor(delay[m, k])
+                fr = delay[m, k] - di
+                st = base - di - 1
+                e = env64[st + 1 : st + 1 + n_b] * np.float32(1.0 - fr)
+                e += env64[st : st + n_b] * np.float32(fr)
+                e *= phasor[m, k]
+                out[m] += e
+        return out.astype(complex)
 
     def _moving(self, i0: int, i1: int, env_line: NDArray, line0: int) -> NDArray:
-        """Sum of moving-scatterer paths (n_mics, B), relative to p_1m."""
-        out = np.zeros((self.n_mics, i1 - i0), complex)
+        """Sum of moving-scatterer paths (n_mics, B), relative to p_1m.
+
+        Scatterers are sampled every CTRL baseband samples; path length (hence phase) and
+        amplitude are interpolated linearly inside each interval and the phasors evaluated in
+        float32 (phases reduced mod 2 pi in float64 first).
+        """
+        n_b = i1 - i0
         if not self.scene.sources:
-            return out
-        k0 = (i0 + self.g) // CTRL - 1
-        k1 = (i1 - 1 + self.g) // CTRL + 3
-        tq = np.arange(k0, k1) * CTRL / self.fb
+            return np.zeros((self.n_mics, n_b), complex)
+        ctrl = self.ctrl
+        a0 = (i0 + self.g) // ctrl
+        a1 = -(-(i1 + self.g) // ctrl)
+        k0, k1 = a0 - 1, a1 + 2
+        tq = np.arange(k0, k1) * ctrl / self.fb
         pos, sig = [], []
         for src in self.scene.sources:
             s = src.scatterers(tq)
@@ -244,35 +286,56 @@ class _Renderer:
             sig.append(s.cross_section_m2[live])
         p = np.concatenate(pos)  # (P, K, 3)
         if p.shape[0] == 0:
-            return out
+            return np.zeros((self.n_mics, n_b), complex)
         sigma = np.concatenate(sig)
         c = self._speed(tq)
         alpha = self._alpha(tq)
-        r1 = np.linalg.norm(p[None] - self.var_spk[:, None, None, :], axis=-1)  # (V, P, K)
-        r2 = np.linalg.norm(p[None, None] - self.var_mic[:, :, None, None, :], axis=-1)
-        length = r1[:, None] + r2  # (V, M, P, K)
-        amp = (self.var_gain[:, None, None, None] * np.sqrt(sigma / (4 * np.pi))
-               / (r1[:, None] * r2) * 10.0 ** (-alpha * length / 20.0))
-        fd = np.gradient(length, axis=-1) * (self.fb / CTRL) * self.f0 / c
-        amp *= doppler_weight(fd, 0.5 * self.fb)
-        # emitted envelope at t - L/c on the control grid
+        pt = np.moveaxis(p, -1, 0)  # (3, P, K)
+        vs = self.var_spk.T[:, :, None, None]  # (3, V, 1, 1)
+        vm = self.var_mic.transpose(2, 1, 0)[:, :, :, None, None]  # (3, M, V, 1, 1)
+        r1 = np.sqrt(sum((pt[i][None] - vs[i]) ** 2 for i in range(3)))  # (V, P, K)
+        r2 = np.sqrt(sum((pt[i][None, None] - vm[i]) ** 2 for i in range(3)))  # (M, V, P, K)
+        length = r1[None] + r2
+        fd = np.gradient(length, axis=-1) * (self.fb / ctrl) * self.f0 / c
+        # log amplitude: reflection, sqrt(sigma / 4 pi) / (r1 r2), absorption, Doppler fade
+        log_amp = (np.log(self.var_gain)[None, :, None, None]
+                   + 0.5 * np.log(np.maximum(sigma, _TINY) / (4 * np.pi))
+                   - np.log(r1)[None] - np.log(r2) - (alpha * np.log(10.0) / 20.0) * length
+                   + np.log(np.maximum(doppler_weight(fd, 0.5 * self.fb), _TINY)))
+        m = self.n_mics
+        length = length.reshape(m, -1, length.shape[-1])  # (M, Q, K)
+        log_amp = log_amp.reshape(length.shape)
+        phase = length * (-2.0 * np.pi * self.f0 / c)
+        # emitted envelope at t - L/c on the control grid, as log magnitude and phase (the
+        # phase relative to the unit's, small: no wrapping between neighbours)
         seg = env_line[i0 - self.env_hist - line0 : i1 - line0]
         if not np.all(seg == seg[0]):
-            pos_e = (np.arange(k0, k1) * CTRL - self.g - line0) - length / c * self.fb
+            rel = env_line / self.unit_dir
+            lm_line = np.log(np.maximum(np.abs(rel), _TINY))
+            ph_line = np.angle(rel)
+            pos_e = (np.arange(k0, k1) * ctrl - self.g - line0) - length / c * self.fb
             jj = np.clip(np.floor(pos_e).astype(int), 0, env_line.size - 2)
             ff = pos_e - jj
-            amp = amp * (env_line[jj] * (1.0 - ff) + env_line[jj + 1] * ff)
+            log_amp += lm_line[jj] * (1.0 - ff) + lm_line[jj + 1] * ff
+            phase += ph_line[jj] * (1.0 - ff) + ph_line[jj + 1] * ff
         else:
-            amp = amp * seg[0]
-        kphase = -2.0 * np.pi * self.f0 / c  # (K,) rad per m
-        phase = length * kphase
-        idx = np.arange(i0, i1) + self.g
-        j = idx // CTRL - k0
-        frac = (idx % CTRL) / CTRL
-        ph_b = phase[..., j] * (1.0 - frac) + phase[..., j + 1] * frac
-        a_b = amp[..., j] * (1.0 - frac) + amp[..., j + 1] * frac
-        contrib = a_b * np.exp(1j * ph_b)
-        return contrib.sum(axis=(0, 2))
+            log_amp += math.log(max(abs(seg[0]), _TINY))
+            phase += np.angle(seg[0] / self.unit_dir)
+        phase += np.angle(self.unit_dir)
+        j = slice(1, 1 + a1 - a0)
+        jn = slice(2, 2 + a1 - a0)
+        # inside a control interval the phase is linear and the amplitude geometric, so each
+        # phasor is y_r = y_0 w^r: one complex multiply per path and sample, no transcendental
+        y = _cexp(log_amp[..., j], np.mod(phase[..., j], 2 * np.pi))
+        w = _cexp((log_amp[..., jn] - log_amp[..., j]) / ctrl,
+                  (phase[..., jn] - phase[..., j]) / ctrl)
+        out = np.empty((m, a1 - a0, ctrl), np.complex64)
+        for r in range(ctrl):
+            out[:, :, r] = y.sum(axis=1)
+            if r + 1 < ctrl:
+                y *= w
+        off = i0 + self.g - a0 * ctrl
+        return out.reshape(m, -1)[:, off : off + n_b].astype(complex)
 
     def _baseband(self, i0: int, i1: int) -> NDArray[np.complex128]:
         """Complex envelope (Pa, peak) at the mics, (n_mics, B), for baseband samples [i0, i1)."""
@@ -298,24 +361,36 @@ class _Renderer:
                 x += b_env * (n2[: self.n_mics] + 1j * n2[self.n_mics :])
         return x * self.mic_rot[:, None]
 
+    def _rows(self, i0: int, i1: int) -> NDArray[np.float64]:
+        """Rows to interpolate to fs: baseband real (n_mics), imaginary (n_mics), and the music
+        below 2 kHz (1 row, drive units), for baseband samples [i0, i1)."""
+        self._m_low = np.zeros(i1 - i0)
+        bb = self._baseband(i0, i1)
+        return np.concatenate([bb.real, bb.imag, self._m_low[None]])
+
     def block(self, n0: int, n1: int) -> NDArray[np.float32]:
         """Output samples [n0, n1) (n0 a multiple of D), float32 (n1 - n0, n_mics)."""
         D = self.D
         i0, i1 = n0 // D, -(-n1 // D)
-        bb = self._baseband(i0, i1)
-        xh = np.concatenate([self.fir_hist, bb], axis=1)
+        xh = np.concatenate([self.fir_hist, self._rows(i0, i1)], axis=1)
         self.fir_hist = xh[:, -2 * FIR_HALF :]
+        m = self.n_mics
         y = signal.upfirdn(self.h, xh, up=D, axis=1)
         a = 2 * FIR_HALF * D
         y = y[:, a : a + (n1 - n0)]
         n = np.arange(n0, n1)
-        cyc = np.mod(self.f0 * n / self.fs, 1.0) * (2 * np.pi)
-        p = y.real * np.cos(cyc) - y.imag * np.sin(cyc)  # (n_mics, n)
+        if self.carrier_table is not None:  # integer carrier: exp(j w0 n) is periodic
+            k = n % self.carrier_table.shape[1]
+            cos, sin = self.carrier_table[0, k], self.carrier_table[1, k]
+        else:
+            cyc = np.mod(self.f0 * n / self.fs, 1.0) * (2 * np.pi)
+            cos, sin = np.cos(cyc), np.sin(cyc)
+        p = y[:m] * cos - y[m : 2 * m] * sin  # (n_mics, n)
         sc = self.scene
-        if self.music is not None:
+        if self.music is not None:  # audio-band music over the direct path
             t = (n - self.music_delay) / self.fs
-            m = self.music.drive(t, n - self.music_delay, full=True)
-            p += self.music_p * self.music_gain[:, None] * m
+            music = y[2 * m] + self.music.drive(t, n - self.music_delay, part="high")
+            p += self.music_p * self.music_gain[:, None] * music
         mics = sc.device.microphones
         self_noise = float(spl_to_pressure_pa(mics.self_noise_db_spl))
         if self_noise > 1e-9:
