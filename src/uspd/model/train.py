@@ -1,0 +1,272 @@
+"""Training core of the neural classifier (torch): windows -> AdamW -> FA/h-based selection.
+
+Recipe (after openWakeWord / microWakeWord, scaled down):
+- windows of `window_hops` hops ending at every `stride_hops`-th hop of each recording; the loss
+  is cross-entropy on the last `out_hops` hops of each window (each of those sees a full
+  receptive field);
+- class-balanced sampling by the class of the window's last hop;
+- augmentation that survives carrier referencing (noise floor, +-1 velocity bin, velocity
+  mirror, short time masks);
+- AdamW, gradient clipping, early stopping;
+- checkpoint selection on the validation split by false alarms per hour at `target_recall` of
+  major motion (uspd.evaluate on per-hop p_human), validation loss breaking ties;
+- reproducible from `seed` (torch.manual_seed, numpy Generator, deterministic algorithms,
+  2 threads).
+Entry point: `train_model(train_items, val_items, cfg, out_dir) -> TrainResult`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from uspd.detect import Decisions
+from uspd.errors import ConfigError, InputError
+from uspd.evaluate import DetCurve, EvalConfig, OperatingPoint, evaluate_corpus
+from uspd.model.dataset import (
+    AugmentConfig,
+    Recording,
+    as_recording,
+    augment,
+    balanced_weights,
+    gather,
+    norm_stats,
+    window_index,
+)
+from uspd.model.net import DopplerTCN, count_budget, export_npz
+from uspd.model.runtime import CLASSES, Arch
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 40
+    steps_per_epoch: int = 200
+    batch: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-2
+    grad_clip: float = 1.0
+    seed: int = 0
+    target_recall: float = 0.99  # checkpoint selection: FA/h at this major recall
+    window_hops: int = 0  # 0: receptive field + out_hops - 1
+    out_hops: int = 16  # hops per window the loss is computed on
+    stride_hops: int = 4  # spacing of window end points
+    patience: int = 8  # epochs without a better checkpoint before stopping
+    hop_s: float = 0.025  # feature hop (s), for times when items carry none
+    threads: int = 2
+    progress: bool = True
+    name: str = "model"  # output file stem
+    arch: Arch = field(default_factory=Arch)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    feature: dict[str, Any] = field(default_factory=dict)  # front-end config for the manifest
+
+    def validate(self) -> None:
+        if self.epochs < 1 or self.steps_per_epoch < 1 or self.batch < 1:
+            raise ConfigError("train: epochs, steps_per_epoch and batch must be >= 1")
+        if not 0 < self.target_recall <= 1:
+            raise ConfigError("train: target_recall must lie in (0, 1]")
+        if self.out_hops < 1 or (self.window_hops and self.window_hops < self.out_hops):
+            raise ConfigError("train: need 1 <= out_hops <= window_hops")
+
+    def windows(self) -> int:
+        return self.window_hops or self.arch.receptive_field_hops + self.out_hops - 1
+
+
+@dataclass
+class TrainResult:
+    model_path: Path  # <out_dir>/<name>.npz (+ .json manifest beside it)
+    manifest: dict[str, Any]
+    history: list[dict[str, float]]
+    best_epoch: int
+    model: DopplerTCN
+
+
+def _predict(model: DopplerTCN, rec: Recording) -> np.ndarray:
+    """Logits (n_hops, n_classes) of a whole recording (causal, zero history)."""
+    with torch.no_grad():
+        return model(torch.from_numpy(rec.features)[None]).numpy()[0]
+
+
+def validate(
+    model: DopplerTCN, recs: Sequence[Recording], target_recall: float,
+    eval_cfg: EvalConfig | None = None,
+) -> dict[str, float]:
+    """Validation loss, and FA/h, threshold and recall at target_recall of major motion."""
+    model.eval()
+    items, losses, n = [], 0.0, 0
+    for r in recs:
+        logits = _predict(model, r)
+        losses += float(F.cross_entropy(
+            torch.from_numpy(logits), torch.from_numpy(r.targets), reduction="sum"))
+        n += r.targets.size
+        z = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(z.astype(np.float64))
+        p /= p.sum(axis=1, keepdims=True)
+        score = p[:, CLASSES.index("minor")] + p[:, CLASSES.index("major")]
+        items.append((Decisions(r.t_end_s, score, score >= 0.5), r.labels))
+    rep = evaluate_corpus(items, cfg=eval_cfg)
+    op = rep.operating_point(target_recall)
+    fa = op.fa_per_hour if op is not None else math.nan
+    return {
+        "val_loss": losses / max(n, 1),
+        "fa_per_hour": fa if math.isfinite(fa) else math.inf,
+        "op_threshold": op.threshold if op is not None else 0.5,
+        "threshold": deployment_threshold(rep.det, op) if op is not None else 0.5,
+        "major_recall": op.recall if op is not None else math.nan,
+        "minor_recall_at_0.5": rep.minor.recall,
+        "major_events": rep.major.n_events,
+    }
+
+
+def deployment_threshold(det: DetCurve | None, op: OperatingPoint) -> float:
+    """Decision threshold with margin on both sides of the validation operating point.
+
+    The operating point is the highest threshold reaching the target recall, i.e. it sits on
+    the weakest validation event. Going down the DET grid from it while the false-alarm count
+    stays at the operating point's, the returned threshold is the logit-space midpoint of that
+    range: as far from missing the weakest event as from the next false alarm.
+    """
+    lo = op.threshold
+    if det is not None:
+        for thr, fa in zip(det.thresholds, det.fa_count, strict=True):
+            if thr >= op.threshold:
+                continue
+            if fa > op.false_alarms:
+                break
+            lo = float(thr)
+
+    def logit(p: float) -> float:
+        p = min(max(p, 1e-6), 1 - 1e-6)
+        return math.log(p / (1 - p))
+
+    mid = 0.5 * (logit(op.threshold) + logit(lo))
+    return float(min(max(1.0 / (1.0 + math.exp(-mid)), 0.01), 0.99))
+
+
+def _selection_key(m: dict[str, float]) -> tuple[float, float]:
+    return (m["fa_per_hour"], m["val_loss"])
+
+
+def train_model(
+    train_items: Sequence[Any], val_items: Sequence[Any], cfg: TrainConfig | None = None,
+    out_dir: str | Path = ".",
+) -> TrainResult:
+    """Train, select the checkpoint with the fewest validation FA/h at target recall, export.
+
+    Items: `Recording`s or tuples (features (n_hops, n_bins) raw dB, per-hop class targets
+    [, t_end_s [, Labels]]); see uspd.model.dataset.as_recording.
+    Writes <out_dir>/<cfg.name>.npz + .json (the runtime's format) and returns a TrainResult.
+    """
+    cfg = cfg or TrainConfig()
+    cfg.validate()
+    train = [as_recording(it, cfg.hop_s) for it in train_items]
+    val = [as_recording(it, cfg.hop_s) for it in val_items]
+    if not train or not val:
+        raise InputError("train: need at least one training and one validation recording")
+    for r in train + val:
+        if r.features.shape[1] != cfg.arch.n_bins:
+            raise InputError(
+                f"train: features have {r.features.shape[1]} bins, the network expects "
+                f"{cfg.arch.n_bins}"
+            )
+    win = cfg.windows()
+    rec_i, end_i, cls = window_index(train, win, cfg.stride_hops)
+    if rec_i.size == 0:
+        raise InputError(f"train: no recording is at least {win} hops long")
+    prob = balanced_weights(cls)
+
+    prev_det = torch.are_deterministic_algorithms_enabled()
+    prev_threads = torch.get_num_threads()
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(cfg.threads)
+    try:
+        torch.manual_seed(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        model = DopplerTCN(cfg.arch)
+        model.set_normalisation(*norm_stats(train))
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, T_max=cfg.epochs * cfg.steps_per_epoch, eta_min=cfg.lr * 0.05)
+        history: list[dict[str, float]] = []
+        best: tuple[tuple[float, float], int, dict, dict] | None = None
+        progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}"), BarColumn(), TextColumn(
+                "loss {task.fields[loss]:.3f}  val FA/h {task.fields[fa]}"),
+            TimeElapsedColumn(), disable=not cfg.progress, transient=False,
+        )
+        with progress:
+            task = progress.add_task("train", total=cfg.epochs * cfg.steps_per_epoch,
+                                     epoch=0, loss=float("nan"), fa="-")
+            for epoch in range(1, cfg.epochs + 1):
+                model.train()
+                run_loss = 0.0
+                for _ in range(cfg.steps_per_epoch):
+                    pick = rng.choice(rec_i.size, size=cfg.batch, p=prob)
+                    x, y = gather(train, rec_i[pick], end_i[pick], win)
+                    x = augment(x, rng, cfg.augment, protect_last=cfg.out_hops)
+                    logits = model(torch.from_numpy(x))[:, -cfg.out_hops:]
+                    target = torch.from_numpy(y[:, -cfg.out_hops:])
+                    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                           target.reshape(-1))
+                    opt.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                    opt.step()
+                    sched.step()
+                    run_loss += float(loss.detach())
+                    progress.update(task, advance=1, epoch=epoch, loss=float(loss.detach()))
+                metrics = {"epoch": epoch, "train_loss": run_loss / cfg.steps_per_epoch,
+                           **validate(model, val, cfg.target_recall)}
+                history.append(metrics)
+                progress.update(task, fa=f"{metrics['fa_per_hour']:.2f}")
+                key = _selection_key(metrics)
+                if best is None or key < best[0]:
+                    best = (key, epoch, copy.deepcopy(model.state_dict()), metrics)
+                elif epoch - best[1] >= cfg.patience:
+                    break
+        assert best is not None
+        model.load_state_dict(best[2])
+        model.eval()
+    finally:
+        torch.use_deterministic_algorithms(prev_det)
+        torch.set_num_threads(prev_threads)
+
+    val_m = best[3]
+    threshold = float(val_m["threshold"])
+    manifest = {
+        "classes": list(CLASSES),
+        "feature": {"hop_s": cfg.hop_s, "n_velocity_bins": cfg.arch.n_bins, **cfg.feature},
+        "threshold": threshold,
+        "train": {
+            "seed": cfg.seed, "best_epoch": best[1], "epochs_run": len(history),
+            "n_train_recordings": len(train), "n_val_recordings": len(val),
+            "n_train_hops": int(sum(r.targets.size for r in train)),
+            "class_hops": np.bincount(
+                np.concatenate([r.targets for r in train]), minlength=len(CLASSES)).tolist(),
+            "config": _jsonable(dataclasses.asdict(cfg)),
+        },
+        "metrics": {"val": val_m, "target_recall": cfg.target_recall},
+    }
+    manifest = _jsonable(manifest)
+    path = export_npz(model, Path(out_dir) / cfg.name, manifest)
+    manifest["budget"] = count_budget(model, cfg.hop_s)
+    return TrainResult(path, manifest, history, best[1], model)
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {k: _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o

@@ -1,0 +1,166 @@
+"""Training core: targets from labels, windows, augmentation, a smoke training run."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from uspd.errors import InputError  # noqa: E402
+from uspd.labels import DistractorSpan, Labels, Segment  # noqa: E402
+from uspd.model.dataset import (  # noqa: E402
+    MAJOR,
+    MINOR,
+    NON_HUMAN,
+    NOTHING,
+    AugmentConfig,
+    as_recording,
+    augment,
+    balanced_weights,
+    labels_from_targets,
+    per_hop_targets,
+    window_index,
+)
+from uspd.model.net import DopplerTCN  # noqa: E402
+from uspd.model.runtime import Arch, NeuralDetector, StreamingTCN, load_model  # noqa: E402
+from uspd.model.train import TrainConfig, train_model, validate  # noqa: E402
+
+HOP = 0.025
+V = np.linspace(-3, 3, 40)
+
+
+def synthetic_recording(n_hops, rng):
+    """Noise floor with walker blobs (major), weak slow blobs (minor) and fan lines."""
+    x = -95.0 + 3.0 * rng.standard_normal((n_hops, V.size))
+    y = np.zeros(n_hops, np.int64)
+    t = np.arange(n_hops) * HOP
+    i = int(rng.integers(20, 60))
+    while i < n_hops - 80:
+        kind = rng.choice(["major", "minor", "fan"])
+        n = int(rng.integers(40, 120))
+        seg = slice(i, min(i + n, n_hops))
+        if kind == "major":
+            v = rng.choice([-1, 1]) * (0.8 + 0.5 * np.sin(2 * np.pi * t[seg] / 1.1))
+            x[seg] += 35 * np.exp(-0.5 * ((V[None] - v[:, None]) / 0.3) ** 2)
+            y[seg] = MAJOR
+        elif kind == "minor":
+            v = 0.35 * np.sin(2 * np.pi * t[seg] / 0.7)
+            x[seg] += 14 * np.exp(-0.5 * ((V[None] - v[:, None]) / 0.15) ** 2)
+            y[seg] = MINOR
+        else:
+            x[seg, [5, 34]] += 25 + 2 * rng.standard_normal((seg.stop - seg.start, 2))
+            y[seg] = NON_HUMAN
+        i = seg.stop + int(rng.integers(40, 120))
+    return x.astype(np.float32), y
+
+
+def test_per_hop_targets_and_back():
+    lab = Labels(48000, 2e4, 6.0, 1, (
+        Segment(0, 1, "empty"), Segment(1, 2, "major", 1.0), Segment(2, 3, "still"),
+        Segment(3, 4, "minor", 0.8), Segment(4, 6, "empty")),
+        (DistractorSpan(0.5, 1.5, "fan"), DistractorSpan(2.5, 5.0, "curtain")))
+    t = np.arange(1, 241) * HOP
+    y = per_hop_targets(lab, t)
+    expect = np.full(t.size, NOTHING)
+    expect[(t >= 0.5) & (t < 1.5)] = NON_HUMAN
+    expect[(t >= 2.5) & (t < 5.0)] = NON_HUMAN
+    expect[(t >= 1) & (t < 2)] = MAJOR
+    expect[(t >= 3) & (t < 4)] = MINOR
+    assert np.array_equal(y, expect)
+    assert np.array_equal(per_hop_targets(lab, t, distractors=()), np.where(
+        expect == NON_HUMAN, NOTHING, expect))
+    back = labels_from_targets(t, y, HOP)
+    assert np.array_equal(per_hop_targets(back, t), y)
+
+
+def test_windows_balance_and_augment():
+    rng = np.random.default_rng(0)
+    recs = [as_recording(synthetic_recording(400, rng), HOP) for _ in range(2)]
+    rec, end, cls = window_index(recs, 50, 4)
+    assert end.min() == 49 and (end < 400).all()
+    assert np.array_equal(cls, [recs[a].targets[b] for a, b in zip(rec, end, strict=True)])
+    p = balanced_weights(cls)
+    present = np.unique(cls)
+    mass = np.array([p[cls == c].sum() for c in present])
+    assert np.allclose(mass, 1 / present.size)
+    x = np.stack([recs[0].features[:50]] * 3)
+    a = augment(x, np.random.default_rng(1), AugmentConfig(p_floor=1, floor_db=(-80, -80),
+                                                           p_jitter=0, p_flip=0, p_mask=0))
+    assert (a >= x - 1e-4).all() and (a >= -80 - 1e-4).all()  # noise floor only adds power
+    f = augment(x, np.random.default_rng(1), AugmentConfig(p_floor=0, p_jitter=0, p_flip=1,
+                                                           p_mask=0))
+    assert np.array_equal(f, x[:, :, ::-1])
+    m = augment(x, np.random.default_rng(2), AugmentConfig(
+        p_floor=0, p_jitter=0, p_flip=0, p_mask=1, max_mask_hops=4), protect_last=16)
+    assert np.array_equal(m[:, -16:], x[:, -16:]) and not np.array_equal(m, x)
+    with pytest.raises(InputError):
+        as_recording((np.zeros((10, 40)), np.zeros(9)))
+
+
+def test_smoke_training_loss_falls_and_runtime_matches(tmp_path):
+    rng = np.random.default_rng(7)
+    train = [synthetic_recording(1200, rng) for _ in range(3)]
+    val = [synthetic_recording(1200, rng) for _ in range(2)]
+    arch = Arch(channels=16, dilations=(1, 2, 4, 8))
+    cfg = TrainConfig(epochs=3, steps_per_epoch=20, batch=32, lr=5e-3, seed=1, arch=arch,
+                      target_recall=0.9, progress=False, name="smoke")
+    res = train_model(train, val, cfg, tmp_path)
+    # untrained reference with the same normalisation
+    torch.manual_seed(0)
+    fresh = DopplerTCN(arch)
+    fresh.load_state_dict({k: v for k, v in res.model.state_dict().items()
+                           if k.startswith("norm")}, strict=False)
+    val_recs = [as_recording(v, HOP) for v in val]
+    before = validate(fresh, val_recs, 0.9)["val_loss"]
+    after = validate(res.model, val_recs, 0.9)
+    assert after["val_loss"] < 0.5 * before
+    assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
+    assert after["major_events"] > 0 and after["major_recall"] >= 0.9
+    best = res.history[res.best_epoch - 1]
+    assert best["fa_per_hour"] == min(h["fa_per_hour"] for h in res.history)
+    # the exported numpy runtime reproduces torch
+    bundle = load_model(res.model_path)
+    meta = json.loads(res.model_path.with_suffix(".json").read_text())
+    assert meta["train"]["seed"] == 1 and meta["threshold"] == pytest.approx(res.manifest[
+        "threshold"])
+    x = val_recs[0].features
+    with torch.no_grad():
+        ref = res.model(torch.from_numpy(x)[None]).numpy()[0]
+    got = StreamingTCN(bundle.arch, bundle.weights).process(x)
+    assert np.abs(got - ref).max() < 1e-4
+    det = NeuralDetector(bundle)
+    assert 0 < det.threshold < 1
+
+
+def test_training_is_reproducible(tmp_path):
+    rng = np.random.default_rng(3)
+    data = [synthetic_recording(300, rng) for _ in range(2)]
+    cfg = TrainConfig(epochs=1, steps_per_epoch=4, batch=8, seed=5, progress=False,
+                      arch=Arch(channels=8, dilations=(1, 2)))
+    a = train_model(data[:1], data[1:], cfg, tmp_path / "a")
+    b = train_model(data[:1], data[1:], cfg, tmp_path / "b")
+    for k, v in a.model.state_dict().items():
+        assert torch.equal(v, b.model.state_dict()[k])
+
+
+def test_deployment_threshold_has_margin():
+    from types import SimpleNamespace
+
+    from uspd.evaluate import evaluate_corpus
+    from uspd.model.train import deployment_threshold
+
+    lab = Labels(48000, 2e4, 20.0, 1, (
+        Segment(0, 5, "empty"), Segment(5, 7, "major"), Segment(7, 12, "empty"),
+        Segment(12, 14, "major"), Segment(14, 20, "empty")))
+    t = np.arange(1, 801) * HOP
+    rng = np.random.default_rng(0)
+    score = rng.uniform(0.0, 0.3, t.size)
+    score[(t >= 5.5) & (t < 6)] = 0.9
+    score[(t >= 12.5) & (t < 13)] = 0.95
+    rep = evaluate_corpus([(SimpleNamespace(t_s=t, motion=score > 0.5, score=score), lab)])
+    op = rep.operating_point(0.99)
+    assert op.threshold == pytest.approx(0.9) and op.false_alarms == 0
+    thr = deployment_threshold(rep.det, op)
+    assert score[score < 0.5].max() < thr < op.threshold
+    assert rep.det.false_alarms_at(thr) == 0
