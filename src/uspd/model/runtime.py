@@ -127,26 +127,26 @@ class StreamingTCN:
     def reset(self) -> None:
         """Zero history (start of a stream)."""
         k = self.arch.kernel
+        # per layer a doubled ring of length 2 L, L = (k - 1) d + 1: every input is written at
+        # i and i + L, so the k taps of the current hop are one strided slice, no wrap-around
         self._bufs = [
-            np.zeros(((k - 1) * d + 1, w.shape[1] // k)) for w, _, d in self.layers
+            np.zeros((2 * ((k - 1) * d + 1), w.shape[1] // k)) for w, _, d in self.layers
         ]
-        self._pos = 0  # hops seen; ring index = pos mod buffer length
-
-    def _taps(self, layer: int) -> NDArray[np.intp]:
-        """Ring indices of the k inputs of a layer for the current hop, oldest first."""
-        buf = self._bufs[layer]
-        d = self.layers[layer][2]
-        k = self.arch.kernel
-        return (self._pos - d * np.arange(k - 1, -1, -1)) % buf.shape[0]
+        self._pos = 0  # hops seen
 
     def step(self, x: NDArray) -> NDArray[np.float64]:
         """One hop: x (n_bins,) raw dB -> logits (n_classes,)."""
         c = self.arch.clip
+        span = self.arch.kernel - 1
         h = np.clip((np.asarray(x, np.float64) - self.offset) * self.scale, -c, c)
-        for i, (w, b, _) in enumerate(self.layers):
+        for i, (w, b, d) in enumerate(self.layers):
             buf = self._bufs[i]
-            buf[self._pos % buf.shape[0]] = h
-            y = np.maximum(w @ buf[self._taps(i)].reshape(-1) + b, 0.0)
+            n_ring = buf.shape[0] // 2
+            j = self._pos % n_ring
+            buf[j] = h
+            buf[j + n_ring] = h
+            top = j + n_ring
+            y = np.maximum(w @ buf[top - span * d: top + 1: d].reshape(-1) + b, 0.0)
             h = y if i == 0 else h + y
         self._pos += 1
         return self.head_w @ h + self.head_b
