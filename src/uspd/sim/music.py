@@ -130,7 +130,7 @@ class MusicSynth:
         for t0, length, kind, f, amp, off in self._ev[lo:hi]:
             a = np.searchsorted(t_s, t0)
             b = np.searchsorted(t_s, t0 + length)
-            if b <= a or (kind == 3) != (part == "high") and part != "all":
+            if b <= a or (part != "all" and (kind == 3) != (part == "high")):
                 continue
             tau = t_s[a:b] - t0
             if kind == 0:  # kick: pitch sweep 150 -> 50 Hz
