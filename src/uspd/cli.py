@@ -203,12 +203,10 @@ def detect(
 
 
 def _register_builtin_detectors() -> None:
-    """Make 'neural' available when its runtime is installed (it needs no torch)."""
-    try:
-        from uspd.model.runtime import register as register_neural
-    except ImportError:
-        return
-    register_neural()
+    """Make 'neural' available when the shipped model is installed (it needs no torch)."""
+    from uspd.model.train_job import register_builtin
+
+    register_builtin()
 
 
 @app.command()
@@ -257,6 +255,32 @@ def evaluate(
     if json_out is not None:
         json_out.write_text(json.dumps({n: r.to_dict() for n, r in reports.items()}, indent=1))
         typer.echo(f"wrote {json_out}")
+
+
+@app.command()
+def train(
+    config: Annotated[Path | None, typer.Option(help="TOML recipe: [data], [train], "
+                                                "[train.arch] tables override defaults.")]
+    = None,
+    out_dir: Annotated[Path | None, typer.Option("-o", "--out", help="Output directory "
+                                                 "(default: the recipe's out_dir).")] = None,
+    install: Annotated[bool, typer.Option(help="Also install the result as the shipped "
+                                          "default model (asks before replacing).")] = False,
+) -> None:
+    """Train the neural motion classifier on simulated data (needs torch: pip install
+    'uspd[train]')."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        from uspd.errors import MissingComponentError
+
+        raise MissingComponentError(
+            "training needs torch: pip install 'uspd[train]' (torch==2.13.0 works)") from exc
+    from uspd.model.train_job import run_training
+
+    res = run_training(config, out_dir, install=install, confirm=typer.confirm,
+                       echo=typer.echo, progress=_progress)
+    typer.echo(f"wrote {res}")
 
 
 @app.command()
