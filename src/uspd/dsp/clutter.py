@@ -49,9 +49,12 @@ class ClutterFilter:
         first = np.asarray(first, np.complex128)
         self._zi = np.ascontiguousarray(self._zi_unit[None, :, :] * first[:, None, None])
 
-    def process(self, x: NDArray[np.complex128]) -> NDArray[np.complex128]:
-        """x (n_mics, n) complex baseband -> high-passed copy, state carried over."""
-        y = np.array(x, dtype=np.complex128, order="C", copy=True)
+    def process(self, x: NDArray[np.complex128], copy: bool = True) -> NDArray[np.complex128]:
+        """x (n_mics, n) complex baseband -> high-passed, state carried over.
+
+        copy=False filters in place when x is already C-contiguous complex128.
+        """
+        y = np.array(x, dtype=np.complex128, order="C", copy=True if copy else None)
         if y.shape[-1] == 0:
             return y
         if self._zi is None:

@@ -114,9 +114,17 @@ class Demodulator:
     """Streaming quadrature demodulator working in whole hops (hop_in input samples each).
 
     process(x): x (n_mics, n_hops * hop_in) float -> (n_mics, n_hops * hop_bb) complex128.
-    The per-block dot products are done by one fixed-shape matrix product per hop and mic
-    (a stacked matmul), and the polyphase partial sums of the last K-1 blocks are kept as
-    state, so every output sample is computed identically whatever the number of hops per call.
+    process_frames(frames): the same from frames (n_hops, hop_bb, n_mics, D), the layout the
+    front end builds straight from (n_samples, n_mics) audio.
+
+    Polyphase form: each block of D input samples of every mic is multiplied by the (2K, D)
+    matrix of the K block offsets q of the filter (real and imaginary rows), giving partial sums
+    P[c, t, mic]; an output is the sum of one diagonal, bb[m] = sum_q P[q, m + q] (+ j P[K + q,
+    m + q]). P is kept in a persistent buffer (column c, time t, mic) so that this diagonal sum
+    is K additions of contiguous slabs, and its last K-1 time steps carry over to the next call.
+    Every hop is one fixed-shape product (2K, D) @ (D, hop_bb * n_mics), and the mixer rotation
+    is looked up by the exact (rational) carrier phase, so each output sample is computed
+    identically whatever the number of hops per call (bit-identical chunk invariance).
     """
 
     def __init__(self, plan: DemodPlan, n_mics: int):
@@ -128,44 +136,76 @@ class Demodulator:
         w0 = 2.0 * np.pi * plan.carrier_hz / plan.fs_hz
         k = np.arange(n_taps)
         hb = plan.taps * np.exp(1j * w0 * k)  # complex band-pass, tap k applies to x[n - k]
-        g = hb[::-1]  # g[j] applies to x[n - N + 1 + j]
-        g_blocks = g.reshape(self.k_blocks, dec).T  # (D, K): column q for block offset q
-        self._g_real = np.ascontiguousarray(np.concatenate([g_blocks.real, g_blocks.imag], 1))
-        # rotation exp(-j w0 n_end) of the output instants of one hop, relative to hop start
-        n_rel = (np.arange(plan.hop_bb) + 1) * dec - 1
-        self._rot_rel = np.exp(-1j * w0 * n_rel)
-        self._f0_over_fs = Fraction(plan.carrier_hz) / plan.fs_hz
+        g_blocks = hb[::-1].reshape(self.k_blocks, dec)  # row q: block offset q
+        self._gt = np.ascontiguousarray(np.concatenate([g_blocks.real, g_blocks.imag]))
+        ratio = Fraction(plan.carrier_hz) / plan.fs_hz
+        self._num, self._den = ratio.numerator, ratio.denominator
+        self._n_rel = [(i + 1) * dec - 1 for i in range(plan.hop_bb)]  # output instants in a hop
+        # the carrier phase at a hop start takes `period` distinct values: tabulate them
+        step = (self._num * plan.hop_in) % self._den
+        self._period = self._den // math.gcd(step, self._den)
+        self._rot_table = (
+            np.stack([self._rotation(h * plan.hop_in) for h in range(self._period)])
+            if self._period <= 512 else None
+        )
+        self._cap = 0
         self.reset()
 
+    def _rotation(self, n_start: int) -> NDArray[np.complex128]:
+        """exp(-j w0 n) at the output instants of the hop starting at input sample n_start."""
+        num, den = self._num, self._den
+        frac = np.array([((n_start + n) * num % den) / den for n in self._n_rel])
+        return np.exp(-2j * np.pi * frac)
+
     def reset(self) -> None:
-        # partial sums P[t, (re q, im q)] of the last K-1 blocks (zero history = silence)
-        self._p_hist = np.zeros((self.n_mics, self.k_blocks - 1, 2 * self.k_blocks))
+        # P buffer (2K, K-1 + capacity, n_mics); zero history = silence before the stream
+        kb = self.k_blocks
+        self._p = np.zeros((2 * kb, kb - 1 + self._cap, self.n_mics))
         self.n_in = 0  # absolute index of the next input sample
 
-    def process(self, x: NDArray[np.float64]) -> NDArray[np.complex128]:
+    def _reserve(self, n_out: int) -> None:
+        if n_out <= self._cap:
+            return
+        kb = self.k_blocks
+        p = np.zeros((2 * kb, kb - 1 + n_out, self.n_mics))
+        p[:, :kb - 1] = self._p[:, :kb - 1]
+        self._p, self._cap = p, n_out
+
+    def process(self, x: NDArray[np.floating]) -> NDArray[np.complex128]:
         plan = self.plan
-        dec, kb, hop_bb = plan.decimation, self.k_blocks, plan.hop_bb
         n_hops = x.shape[1] // plan.hop_in
         if n_hops * plan.hop_in != x.shape[1]:
             raise ValueError("Demodulator.process takes whole hops")
+        frames = np.asarray(x, np.float64).reshape(self.n_mics, n_hops, plan.hop_bb,
+                                                   plan.decimation)
+        return self.process_frames(np.ascontiguousarray(frames.transpose(1, 2, 0, 3)))
+
+    def process_frames(self, frames: NDArray[np.float64]) -> NDArray[np.complex128]:
+        """frames (n_hops, hop_bb, n_mics, D) C-contiguous float64 -> (n_mics, n_out)."""
+        plan = self.plan
+        dec, kb, hop_bb, nm = plan.decimation, self.k_blocks, plan.hop_bb, self.n_mics
+        n_hops = frames.shape[0]
         if n_hops == 0:
-            return np.zeros((self.n_mics, 0), np.complex128)
+            return np.zeros((nm, 0), np.complex128)
         n_out = n_hops * hop_bb
-        blocks = np.ascontiguousarray(x, np.float64).reshape(self.n_mics, n_hops, hop_bb, dec)
-        p_new = np.matmul(blocks, self._g_real)  # one (hop_bb, D) @ (D, 2K) per mic and hop
-        p_all = np.concatenate([self._p_hist, p_new.reshape(self.n_mics, n_out, 2 * kb)], 1)
-        self._p_hist = p_all[:, n_out:].copy()
-        # bb[m] = sum_q P[m + q, q]: a strided diagonal view, summed over q
-        s0, s1, s2 = p_all.strides
-        diag = np.lib.stride_tricks.as_strided(
-            p_all, shape=(self.n_mics, n_out, 2, kb), strides=(s0, s1, kb * s2, s1 + s2),
-            writeable=False,
-        )
-        acc = diag.sum(axis=-1)  # (n_mics, n_out, 2): real, imaginary
-        rot0 = np.empty(n_hops, np.complex128)
-        for h in range(n_hops):
-            frac = (self._f0_over_fs * (self.n_in + h * plan.hop_in)) % 1
-            rot0[h] = np.exp(-2j * np.pi * float(frac))
+        self._reserve(n_out)
+        p = self._p
+        out = p[:, kb - 1:kb - 1 + n_out].reshape(2 * kb, n_hops, hop_bb * nm)
+        np.matmul(self._gt, frames.reshape(n_hops, hop_bb * nm, dec).transpose(0, 2, 1),
+                  out=out.transpose(1, 0, 2))
+        # bb[m] = sum_q P[q, m + q] (and P[K + q, m + q] for the imaginary part)
+        s0, s1, s2 = p.strides
+        diag = np.ndarray((2, kb, n_out * nm), np.float64, p, 0, (kb * s0, s0 + s1, s2))
+        acc = diag.sum(axis=1).reshape(2, n_out, nm)  # added in q order for every sample
+        p[:, :kb - 1] = p[:, n_out:n_out + kb - 1]
+        h0 = self.n_in // plan.hop_in
+        if self._rot_table is not None:
+            rot = self._rot_table[(h0 + np.arange(n_hops)) % self._period]
+        else:
+            rot = np.stack([self._rotation((h0 + h) * plan.hop_in) for h in range(n_hops)])
         self.n_in += n_hops * plan.hop_in
-        rot = (rot0[:, None] * self._rot_rel[None, :]).reshape(-1)
-        return (acc[..., 0] + 1j * acc[..., 1]) * rot
+        bb = np.empty((nm, n_out), np.complex128)
+        bb.real = acc[0].T
+        bb.imag = acc[1].T
+        bb *= rot.reshape(-1)
+        return bb

@@ -77,6 +77,11 @@ class DopplerAnalyzer:
         self._map = velocity_mapping(fs_bb_hz, self.nfft, carrier_hz, edges, speed_mps) / (
             self.nfft * np.sum(w2)
         )
+        # the same applied to interleaved (re, im) squares: |X|**2 @ map == (re**2, im**2) @ map2
+        self._map2 = np.ascontiguousarray(np.repeat(self._map, 2, axis=0))
+        self._cap = 0
+        self._fft_in = np.zeros((0, n_mics, self.nfft), np.complex128)
+        self._fft_out = np.empty_like(self._fft_in)
         # velocity of each FFT bin (diagnostics)
         self.fft_velocity_mps = doppler_to_velocity_mps(
             np.fft.fftfreq(self.nfft, 1.0 / fs_bb_hz), carrier_hz, speed_mps
@@ -84,42 +89,63 @@ class DopplerAnalyzer:
         self.reset()
 
     def reset(self) -> None:
-        self._clean = np.zeros((self.n_mics, self.window_bb - 1), np.complex128)
-        self._rpow = np.zeros((self.n_mics, self.window_bb - 1), np.float64)
+        # last window_bb - 1 samples of clean baseband and raw power (zeros = silence), then
+        # room for the newest samples
+        self._clean = np.zeros((self.n_mics, self.window_bb - 1 + self._cap), np.complex128)
+        self._rpow = np.zeros((self.n_mics, self.window_bb - 1 + self._cap), np.float64)
+
+    def _reserve(self, n: int, n_hops: int) -> None:
+        if n > self._cap:
+            keep = self.window_bb - 1
+            clean = np.zeros((self.n_mics, keep + n), np.complex128)
+            rpow = np.zeros((self.n_mics, keep + n), np.float64)
+            clean[:, :keep] = self._clean[:, :keep]
+            rpow[:, :keep] = self._rpow[:, :keep]
+            self._clean, self._rpow, self._cap = clean, rpow, n
+        if n_hops > self._fft_in.shape[0]:
+            self._fft_in = np.zeros((n_hops, self.n_mics, self.nfft), np.complex128)
+            self._fft_out = np.empty_like(self._fft_in)
 
     def process(
-        self, clean: NDArray[np.complex128], raw: NDArray[np.complex128], hop_bb: int
+        self, clean: NDArray[np.complex128], raw_pow: NDArray[np.float64], hop_bb: int
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """clean, raw: (n_mics, n_hops * hop_bb) newest baseband.
+        """clean: (n_mics, n_hops * hop_bb) newest clutter-free baseband; raw_pow: the same
+        samples' raw (unfiltered) power |bb|**2.
 
         Returns doppler power (n_hops, n_mics, n_bins) and carrier power (n_hops, n_mics) of
         the windows ending at each hop end. Every hop's numbers come from fixed-shape
-        operations (one FFT row per mic, one (n_mics, nfft) @ (nfft, n_bins) product per hop),
-        so they do not depend on how many hops one call holds.
+        operations (one FFT row per mic, one (n_mics, 2 nfft) @ (2 nfft, n_bins) product and
+        one (n_mics, window) @ (window,) product per hop), so they do not depend on how many
+        hops one call holds.
         """
-        n_hops = clean.shape[1] // hop_bb
-        wb = self.window_bb
-        c_all = np.concatenate([self._clean, clean], axis=1)
-        p_all = np.concatenate([self._rpow, raw.real**2 + raw.imag**2], axis=1)
-        self._clean = c_all[:, c_all.shape[1] - (wb - 1):].copy()
-        self._rpow = p_all[:, p_all.shape[1] - (wb - 1):].copy()
+        n = clean.shape[1]
+        n_hops = n // hop_bb
+        wb, nm = self.window_bb, self.n_mics
+        self._reserve(n, n_hops)
+        c_all, p_all = self._clean, self._rpow
+        c_all[:, wb - 1:wb - 1 + n] = clean
+        p_all[:, wb - 1:wb - 1 + n] = raw_pow
         if n_hops == 0:
-            return np.zeros((0, self.n_mics, self._map.shape[1])), np.zeros((0, self.n_mics))
-        # window ending at the end of hop h starts at (h + 1) * hop_bb - 1 of the joined buffer
-        frames = _windows(c_all, hop_bb - 1, hop_bb, n_hops, wb)  # (n_hops, n_mics, wb) view
-        pframes = _windows(p_all, hop_bb - 1, hop_bb, n_hops, wb)
-        spec = np.fft.fft(np.multiply(frames, self.win, order="C"), n=self.nfft, axis=-1)
-        pw = spec.real**2 + spec.imag**2
-        doppler = np.matmul(pw, self._map)
-        carrier = np.sum(np.multiply(pframes, self._w2n, order="C"), axis=-1)
+            doppler, carrier = np.zeros((0, nm, self._map.shape[1])), np.zeros((0, nm))
+        else:
+            # window ending at the end of hop h starts at (h + 1) * hop_bb - 1 of the buffer
+            frames = _windows(c_all, hop_bb - 1, hop_bb, n_hops, wb)  # (n_hops, n_mics, wb)
+            pframes = _windows(p_all, hop_bb - 1, hop_bb, n_hops, wb)
+            fft_in = self._fft_in[:n_hops]
+            np.multiply(frames, self.win, out=fft_in[:, :, :wb])  # zero padded beyond wb
+            spec = np.fft.fft(fft_in, axis=-1, out=self._fft_out[:n_hops])
+            sq = np.square(spec.view(np.float64), out=spec.view(np.float64))
+            doppler = np.matmul(sq.view(np.float64), self._map2)
+            carrier = np.matmul(pframes, self._w2n)
+        c_all[:, :wb - 1] = c_all[:, n:n + wb - 1]
+        p_all[:, :wb - 1] = p_all[:, n:n + wb - 1]
         return doppler, carrier
 
 
 def _windows(a: NDArray, start: int, step: int, n: int, length: int) -> NDArray:
-    """Read-only view (n, a.shape[0], length) of windows a[:, start + i step : ... + length]."""
-    a = np.ascontiguousarray(a)
+    """Read-only view (n, a.shape[0], length) of windows a[:, start + i step : ... + length].
+
+    a must have a contiguous last axis (rows may be padded)."""
     s0, s1 = a.strides
-    return np.lib.stride_tricks.as_strided(
-        a[:, start:], shape=(n, a.shape[0], length), strides=(step * s1, s0, s1),
-        writeable=False,
-    )
+    return np.ndarray((n, a.shape[0], length), a.dtype, a, start * s1,
+                      (step * s1, s0, s1))

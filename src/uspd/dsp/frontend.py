@@ -27,6 +27,8 @@ from uspd.dsp.features import DB_FLOOR, DopplerAnalyzer, velocity_axis_mps
 from uspd.errors import ConfigError, InputError
 from uspd.physics import speed_of_sound_mps
 
+MAX_HOPS_PER_STEP = 64  # hops computed together at most (bounds memory for long chunks)
+
 
 @dataclass(frozen=True)
 class FrontEndConfig:
@@ -122,6 +124,9 @@ class FrontEnd:
             self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps, cfg.n_velocity_bins,
             self.speed_mps, self.n_mics,
         )
+        self._floor_lin = 10.0 ** (cfg.db_floor / 10.0)
+        self._frame_buf: NDArray[np.float64] | None = None
+        self._hop_shape = (self.plan.hop_bb, self.plan.decimation, self.n_mics)
         self.reset()
 
     def reset(self) -> None:
@@ -129,7 +134,8 @@ class FrontEnd:
         self._demod.reset()
         self._clutter.reset()
         self._analyzer.reset()
-        self._pending = np.zeros((0, self.n_mics), np.float64)
+        self._pending = np.zeros((self.hop_in, self.n_mics), np.float64)  # < 1 hop of input
+        self._n_pending = 0
         self._n_hops = 0
 
     @property
@@ -146,16 +152,45 @@ class FrontEnd:
             raise InputError(
                 f"front end expects audio of shape (n, {self.n_mics}), got {tuple(x.shape)}"
             )
-        buf = np.concatenate([self._pending, x.astype(np.float64, copy=False)], axis=0)
-        n_new = buf.shape[0] // self.hop_in
-        self._pending = buf[n_new * self.hop_in:].copy()
+        hop, p = self.hop_in, self._n_pending
+        n_new = (p + x.shape[0]) // hop
         if n_new == 0:
+            self._pending[p:p + x.shape[0]] = x
+            self._n_pending += x.shape[0]
             return FeatureBlock.concat([], self.n_mics, self.cfg.n_velocity_bins)
-        return self._hops(buf[: n_new * self.hop_in].T, n_new)
+        blocks, i = [], 0
+        for h0 in range(0, n_new, MAX_HOPS_PER_STEP):  # bounded memory for long chunks
+            n = min(MAX_HOPS_PER_STEP, n_new - h0)
+            frames = self._frames(n)
+            first = 0
+            if p:  # complete the pending hop
+                self._pending[p:] = x[:hop - p]
+                frames[0] = self._pending.reshape(self._hop_shape).transpose(0, 2, 1)
+                i, p, first = hop - p, 0, 1
+            m = n - first
+            if m:
+                frames[first:] = x[i:i + m * hop].reshape((m, *self._hop_shape)).transpose(
+                    0, 1, 3, 2)
+                i += m * hop
+            blocks.append(self._hops(frames, n))
+        rest = x.shape[0] - i
+        self._pending[:rest] = x[i:]
+        self._n_pending = rest
+        if len(blocks) == 1:
+            return blocks[0]
+        return FeatureBlock.concat(blocks, self.n_mics, self.cfg.n_velocity_bins)
 
-    def _hops(self, x: NDArray, n_new: int) -> FeatureBlock:
-        """x (n_mics, n_new * hop_in): whole hops of new audio."""
-        raw = self._demod.process(x)
+    def _frames(self, n: int) -> NDArray[np.float64]:
+        """Reusable input frames buffer (n, hop_bb, n_mics, D) float64."""
+        buf = self._frame_buf
+        if buf is None or buf.shape[0] < n:
+            buf = np.empty((n, self.plan.hop_bb, self.n_mics, self.plan.decimation))
+            self._frame_buf = buf
+        return buf[:n]
+
+    def _hops(self, frames: NDArray, n_new: int) -> FeatureBlock:
+        """frames (n_new, hop_bb, n_mics, D): whole hops of new audio."""
+        raw = self._demod.process_frames(frames)
         if self._n_hops == 0:
             # The FIR starts from zero history: hold its first fully primed output over the
             # warm-up samples and start the high-pass in steady state on it.
@@ -163,13 +198,22 @@ class FrontEnd:
             if k0 < self.plan.hop_bb:
                 raw[:, :k0] = raw[:, k0:k0 + 1]
                 self._clutter.prime(raw[:, k0])
-        clean = self._clutter.process(raw)
-        dop, car = self._analyzer.process(clean, raw, self.plan.hop_bb)
-        floor_lin = 10.0 ** (self.cfg.db_floor / 10.0)
+        raw_pow = np.square(raw.view(np.float64)).reshape((*raw.shape, 2)).sum(axis=-1)
+        clean = self._clutter.process(raw, copy=False)
+        dop, car = self._analyzer.process(clean, raw_pow, self.plan.hop_bb)
         ratio = dop / np.maximum(car, 1e-30)[:, :, None]  # (hops, mics, bins)
-        per_mic = 10.0 * np.log10(np.maximum(ratio, floor_lin))
-        comb = 10.0 * np.log10(np.maximum(np.mean(ratio, axis=1), floor_lin))
-        car_db = 10.0 * np.log10(np.maximum(np.mean(car, axis=1), 1e-20))
+        floor_lin = self._floor_lin
+        per_mic = np.maximum(ratio, floor_lin)
+        np.log10(per_mic, out=per_mic)
+        per_mic *= 10.0
+        comb = np.add.reduce(ratio, axis=1)
+        comb /= self.n_mics
+        comb = np.log10(np.maximum(comb, floor_lin), out=comb)
+        comb *= 10.0
+        car_db = np.add.reduce(car, axis=1)
+        car_db /= self.n_mics
+        car_db = np.log10(np.maximum(car_db, 1e-20, out=car_db), out=car_db)
+        car_db *= 10.0
         hop_idx = self._n_hops + 1 + np.arange(n_new)
         self._n_hops += n_new
         t_end = hop_idx * self.hop_in / self.fs_hz
