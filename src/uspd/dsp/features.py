@@ -74,11 +74,28 @@ class DopplerAnalyzer:
         self.win = signal.get_window("hann", window_bb, fftbins=True)
         w2 = self.win**2
         self._w2n = w2 / np.sum(w2)
-        self._map = velocity_mapping(fs_bb_hz, self.nfft, carrier_hz, edges, speed_mps) / (
-            self.nfft * np.sum(w2)
-        )
-        # the same applied to interleaved (re, im) squares: |X|**2 @ map == (re**2, im**2) @ map2
-        self._map2 = np.ascontiguousarray(np.repeat(self._map, 2, axis=0))
+        scale = 1.0 / (self.nfft * np.sum(w2))
+        self._map = velocity_mapping(fs_bb_hz, self.nfft, carrier_hz, edges, speed_mps) * scale
+        # The same mapping, computed cheaply: the window is modulated by (-1)^n (exact), which
+        # puts frequency (j - nfft/2) df in FFT bin j, so the band is one contiguous run of bins.
+        # An edge at frequency F = (i + frac - nfft/2 - 1/2) df cuts bin i, frac of it below F;
+        # with power spread evenly over each bin this reproduces the overlap weights of _map.
+        self._win_mod = (self.win * np.where(np.arange(window_bb) % 2 == 0, 1.0, -1.0)).astype(
+            np.complex128)  # complex: no casting in the product with the baseband
+        u = monostatic_doppler_hz(carrier_hz, edges, speed_mps) * self.nfft / fs_bb_hz
+        u = u + self.nfft / 2 + 0.5
+        i_e = np.floor(u).astype(int)  # bin holding each edge, frac of it lies below the edge
+        frac = u - i_e
+        if i_e.min() < 0 or i_e.max() > self.nfft - 1 or np.any(np.diff(i_e) < 1):
+            raise ValueError("velocity axis does not fit the baseband FFT")
+        # velocity bin v = sum of bins i_v .. i_(v+1) - 1 + frac_(v+1) pw[i_(v+1)] - frac_v pw[i_v]
+        # computed on interleaved (re**2, im**2) of bins i_0 .. i_last
+        self._j0, self._j1 = int(i_e[0]), int(i_e[-1]) + 1
+        self._seg = 2 * (i_e[:-1] - self._j0)  # reduceat starts over [i_0, i_last)
+        self._iab = np.concatenate([2 * (i_e - self._j0), 2 * (i_e - self._j0) + 1])
+        self._wab = np.concatenate([frac, frac]) * scale
+        self._scale = scale
+        self._n_edges = i_e.size
         self._cap = 0
         self._fft_in = np.zeros((0, n_mics, self.nfft), np.complex128)
         self._fft_out = np.empty_like(self._fft_in)
@@ -114,9 +131,8 @@ class DopplerAnalyzer:
 
         Returns doppler power (n_hops, n_mics, n_bins) and carrier power (n_hops, n_mics) of
         the windows ending at each hop end. Every hop's numbers come from fixed-shape
-        operations (one FFT row per mic, one (n_mics, 2 nfft) @ (2 nfft, n_bins) product and
-        one (n_mics, window) @ (window,) product per hop), so they do not depend on how many
-        hops one call holds.
+        operations (one FFT row and one running sum per mic and hop, one (n_mics, window) @
+        (window,) product per hop), so they do not depend on how many hops one call holds.
         """
         n = clean.shape[1]
         n_hops = n // hop_bb
@@ -132,10 +148,18 @@ class DopplerAnalyzer:
             frames = _windows(c_all, hop_bb - 1, hop_bb, n_hops, wb)  # (n_hops, n_mics, wb)
             pframes = _windows(p_all, hop_bb - 1, hop_bb, n_hops, wb)
             fft_in = self._fft_in[:n_hops]
-            np.multiply(frames, self.win, out=fft_in[:, :, :wb])  # zero padded beyond wb
+            np.multiply(frames, self._win_mod, out=fft_in[:, :, :wb])  # zero padded beyond wb
             spec = np.fft.fft(fft_in, axis=-1, out=self._fft_out[:n_hops])
-            sq = np.square(spec.view(np.float64), out=spec.view(np.float64))
-            doppler = np.matmul(sq.view(np.float64), self._map2)
+            sq = np.square(spec.view(np.float64)[:, :, 2 * self._j0:2 * self._j1])
+            doppler = np.add.reduceat(sq[:, :, :-2], self._seg, axis=-1)
+            doppler *= self._scale
+            edge = sq[:, :, self._iab]
+            edge *= self._wab
+            ne = self._n_edges
+            part = edge[:, :, :ne]
+            part += edge[:, :, ne:]  # frac_e * pw[i_e] at every edge
+            doppler += part[:, :, 1:]
+            doppler -= part[:, :, :-1]
             carrier = np.matmul(pframes, self._w2n)
         c_all[:, :wb - 1] = c_all[:, n:n + wb - 1]
         p_all[:, :wb - 1] = p_all[:, n:n + wb - 1]

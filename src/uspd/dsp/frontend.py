@@ -198,23 +198,26 @@ class FrontEnd:
             if k0 < self.plan.hop_bb:
                 raw[:, :k0] = raw[:, k0:k0 + 1]
                 self._clutter.prime(raw[:, k0])
-        raw_pow = np.square(raw.view(np.float64)).reshape((*raw.shape, 2)).sum(axis=-1)
+        sq = np.square(raw.view(np.float64))
+        raw_pow = sq[:, 0::2] + sq[:, 1::2]  # |raw|**2, (n_mics, n)
         clean = self._clutter.process(raw, copy=False)
         dop, car = self._analyzer.process(clean, raw_pow, self.plan.hop_bb)
-        ratio = dop / np.maximum(car, 1e-30)[:, :, None]  # (hops, mics, bins)
-        floor_lin = self._floor_lin
-        per_mic = np.maximum(ratio, floor_lin)
-        np.log10(per_mic, out=per_mic)
-        per_mic *= 10.0
-        comb = np.add.reduce(ratio, axis=1)
-        comb /= self.n_mics
-        comb = np.log10(np.maximum(comb, floor_lin), out=comb)
-        comb *= 10.0
+        # dB re carrier: per mic in rows 0..n_mics-1, mean over mics in row n_mics
+        nm = self.n_mics
+        db = np.empty((n_new, nm + 1, dop.shape[-1]))
+        np.divide(dop, np.maximum(car, 1e-30)[:, :, None], out=db[:, :nm])
+        np.add.reduce(db[:, :nm], axis=1, out=db[:, nm])
+        db[:, nm] /= nm
+        np.maximum(db, self._floor_lin, out=db)
+        np.log10(db, out=db)
+        db *= 10.0
         car_db = np.add.reduce(car, axis=1)
-        car_db /= self.n_mics
-        car_db = np.log10(np.maximum(car_db, 1e-20, out=car_db), out=car_db)
+        car_db /= nm
+        np.maximum(car_db, 1e-20, out=car_db)
+        np.log10(car_db, out=car_db)
         car_db *= 10.0
-        hop_idx = self._n_hops + 1 + np.arange(n_new)
+        t_end = np.arange(self._n_hops + 1, self._n_hops + 1 + n_new) * self.hop_in / self.fs_hz
         self._n_hops += n_new
-        t_end = hop_idx * self.hop_in / self.fs_hz
-        return FeatureBlock(t_end, comb.astype(np.float32), per_mic.astype(np.float32), car_db)
+        return FeatureBlock(
+            t_end, db[:, nm].astype(np.float32), db[:, :nm].astype(np.float32), car_db
+        )
