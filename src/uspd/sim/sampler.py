@@ -117,7 +117,8 @@ def random_scene(seed: int, duration_s: float = 20.0) -> Scene:
     # (fs/14 = 3150 Hz, +-1.6 kHz of Doppler, +-13 m/s at 20 kHz) keeps the rendering inside it.
     decimation = 14 if device.fs_hz < 48000 else None
     return Scene(
-        name="random", baseband_decimation=decimation, seed=int(rng.integers(0, 2**31 - 1)), fs_hz=device.fs_hz,
+        name="random", baseband_decimation=decimation, seed=int(rng.integers(0, 2**31 - 1)),
+        fs_hz=device.fs_hz,
         duration_s=duration_s, room=room, device=device,
         emission=Emission(carrier_hz=device.carrier_hz, level_db_spl=_u(rng, 70.0, 90.0)),
         environment=env, music=music, sources=tuple(sources),
