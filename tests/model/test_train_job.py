@@ -1,0 +1,58 @@
+"""`uspd train` end to end on a tiny simulated corpus: scenes → front end → training → export."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from uspd.errors import ConfigError
+from uspd.model.dataset import MAJOR, NOTHING
+from uspd.model.recipe import load_recipe
+from uspd.model.runtime import load_model
+from uspd.model.simdata import SceneSpec, build_recordings
+from uspd.model.train_job import run_training
+
+
+def test_simulated_features_carry_targets_from_the_labels(tmp_path):
+    (rec,) = build_recordings([SceneSpec("walk-in", 7, 6.0)], tmp_path, workers=1)
+    assert rec.features.shape == (rec.t_end_s.size, 40)
+    # targets follow the labels at each hop end: nothing before the person enters, major after
+    first_major = rec.t_end_s[np.argmax(rec.targets == MAJOR)]
+    first_seg = next(s for s in rec.labels.segments if s.label == "major")
+    assert first_seg.start <= first_major <= first_seg.start + 0.03
+    assert np.all(rec.targets[rec.t_end_s < first_seg.start - 0.05] == NOTHING)
+    # the cache returns the same arrays
+    (again,) = build_recordings([SceneSpec("walk-in", 7, 6.0)], tmp_path, workers=1)
+    np.testing.assert_array_equal(again.features, rec.features)
+
+
+def test_tiny_training_run_writes_a_loadable_model(tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        f'out_dir = "{tmp_path / "out"}"\n'
+        "[data]\ntrain_random = 0\nval_random = 0\nduration_s = 5.0\nworkers = 1\n"
+        f'cache_dir = "{tmp_path / "cache"}"\n'
+        'train_named = {walk-in = 2, empty-fan = 1}\nval_named = {walk-in = 1, empty-quiet = 1}\n'
+        "[train]\nepochs = 2\nsteps_per_epoch = 5\nbatch = 8\nprogress = false\n"
+    )
+    path = run_training(cfg, None, echo=lambda s: None)
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    assert manifest["data"]["data"]["train_named"] == {"walk-in": 2, "empty-fan": 1}
+    assert manifest["budget"]["params"] <= 50_000
+    bundle = load_model(path)
+    assert 0.0 < bundle.manifest["threshold"] <= 1.0
+
+
+def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[data]\ntrain_randoms = 3\n")
+    with pytest.raises(ConfigError, match="train_randoms"):
+        load_recipe(bad)
+    bad.write_text("[data]\nseed = 900000000\n")
+    with pytest.raises(ConfigError, match="held-out"):
+        load_recipe(bad)
+    bad.write_text("[evaluate]\nx = 1\n")
+    with pytest.raises(ConfigError, match="evaluate"):
+        load_recipe(bad)
