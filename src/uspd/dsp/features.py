@@ -88,14 +88,23 @@ class DopplerAnalyzer:
         frac = u - i_e
         if i_e.min() < 0 or i_e.max() > self.nfft - 1 or np.any(np.diff(i_e) < 1):
             raise ValueError("velocity axis does not fit the baseband FFT")
-        # velocity bin v = sum of bins i_v .. i_(v+1) - 1 + frac_(v+1) pw[i_(v+1)] - frac_v pw[i_v]
-        # computed on interleaved (re**2, im**2) of bins i_0 .. i_last
-        self._j0, self._j1 = int(i_e[0]), int(i_e[-1]) + 1
-        self._seg = 2 * (i_e[:-1] - self._j0)  # reduceat starts over [i_0, i_last)
-        self._iab = np.concatenate([2 * (i_e - self._j0), 2 * (i_e - self._j0) + 1])
-        self._wab = np.concatenate([frac, frac]) * scale
-        self._scale = scale
-        self._n_edges = i_e.size
+        # velocity bin v = (1 - frac_v) pw[i_v] + pw[i_v + 1] + ... + frac_(v+1) pw[i_(v+1)]:
+        # one gather of the (re, im) parts of those bins (edge bins twice), weighted, squared
+        # and summed per segment
+        idx: list[int] = []
+        wts: list[float] = []
+        seg: list[int] = []
+        for v in range(n_bins):
+            seg.append(len(idx))
+            for j in range(int(i_e[v]), int(i_e[v + 1]) + 1):
+                w = 1.0 if i_e[v] < j < i_e[v + 1] else (1.0 - frac[v] if j == i_e[v] else
+                                                           frac[v + 1])
+                idx += [2 * j, 2 * j + 1]
+                wts += [w, w]
+        self._gather = np.array(idx)
+        self._gather_w = np.sqrt(np.array(wts) * scale)  # applied before squaring
+        self._seg = np.array(seg)
+        self._n_bins = n_bins
         self._cap = 0
         self._fft_in = np.zeros((0, n_mics, self.nfft), np.complex128)
         self._fft_out = np.empty_like(self._fft_in)
@@ -110,6 +119,7 @@ class DopplerAnalyzer:
         # room for the newest samples
         self._clean = np.zeros((self.n_mics, self.window_bb - 1 + self._cap), np.complex128)
         self._rpow = np.zeros((self.n_mics, self.window_bb - 1 + self._cap), np.float64)
+        self._views: dict[tuple[int, int], tuple] = {}
 
     def _reserve(self, n: int, n_hops: int) -> None:
         if n > self._cap:
@@ -119,9 +129,11 @@ class DopplerAnalyzer:
             clean[:, :keep] = self._clean[:, :keep]
             rpow[:, :keep] = self._rpow[:, :keep]
             self._clean, self._rpow, self._cap = clean, rpow, n
+            self._views = {}
         if n_hops > self._fft_in.shape[0]:
             self._fft_in = np.zeros((n_hops, self.n_mics, self.nfft), np.complex128)
             self._fft_out = np.empty_like(self._fft_in)
+            self._views = {}
 
     def process(
         self, clean: NDArray[np.complex128], raw_pow: NDArray[np.float64], hop_bb: int
@@ -136,34 +148,42 @@ class DopplerAnalyzer:
         """
         n = clean.shape[1]
         n_hops = n // hop_bb
-        wb, nm = self.window_bb, self.n_mics
+        views = self._views.get((n, hop_bb))
+        if views is None:
+            views = self._views_for(n, hop_bb)
+        c_new, p_new, frames, pframes, fft_in, fft_out, c_dst, c_src, p_dst, p_src = views
+        c_new[...] = clean
+        p_new[...] = raw_pow
+        if n_hops == 0:
+            doppler, carrier = np.zeros((0, self.n_mics, self._n_bins)), np.zeros((0, self.n_mics))
+        else:
+            np.multiply(frames, self._win_mod, out=fft_in)  # zero padded beyond the window
+            spec = np.fft.fft(fft_out[1], axis=-1, out=fft_out[0])
+            ext = spec.view(np.float64)[:, :, self._gather]
+            ext *= self._gather_w
+            np.square(ext, out=ext)
+            doppler = np.add.reduceat(ext, self._seg, axis=-1)
+            carrier = np.matmul(pframes, self._w2n)
+        c_dst[...] = c_src
+        p_dst[...] = p_src
+        return doppler, carrier
+
+    def _views_for(self, n: int, hop_bb: int) -> tuple:
+        """Views into the buffers for calls of n new samples (cached per size)."""
+        n_hops = n // hop_bb
+        wb = self.window_bb
         self._reserve(n, n_hops)
         c_all, p_all = self._clean, self._rpow
-        c_all[:, wb - 1:wb - 1 + n] = clean
-        p_all[:, wb - 1:wb - 1 + n] = raw_pow
-        if n_hops == 0:
-            doppler, carrier = np.zeros((0, nm, self._map.shape[1])), np.zeros((0, nm))
-        else:
-            # window ending at the end of hop h starts at (h + 1) * hop_bb - 1 of the buffer
-            frames = _windows(c_all, hop_bb - 1, hop_bb, n_hops, wb)  # (n_hops, n_mics, wb)
-            pframes = _windows(p_all, hop_bb - 1, hop_bb, n_hops, wb)
-            fft_in = self._fft_in[:n_hops]
-            np.multiply(frames, self._win_mod, out=fft_in[:, :, :wb])  # zero padded beyond wb
-            spec = np.fft.fft(fft_in, axis=-1, out=self._fft_out[:n_hops])
-            sq = np.square(spec.view(np.float64)[:, :, 2 * self._j0:2 * self._j1])
-            doppler = np.add.reduceat(sq[:, :, :-2], self._seg, axis=-1)
-            doppler *= self._scale
-            edge = sq[:, :, self._iab]
-            edge *= self._wab
-            ne = self._n_edges
-            part = edge[:, :, :ne]
-            part += edge[:, :, ne:]  # frac_e * pw[i_e] at every edge
-            doppler += part[:, :, 1:]
-            doppler -= part[:, :, :-1]
-            carrier = np.matmul(pframes, self._w2n)
-        c_all[:, :wb - 1] = c_all[:, n:n + wb - 1]
-        p_all[:, :wb - 1] = p_all[:, n:n + wb - 1]
-        return doppler, carrier
+        # window ending at the end of hop h starts at (h + 1) * hop_bb - 1 of the buffer
+        frames = _windows(c_all, hop_bb - 1, hop_bb, n_hops, wb)  # (n_hops, n_mics, wb)
+        pframes = _windows(p_all, hop_bb - 1, hop_bb, n_hops, wb)
+        views = (
+            c_all[:, wb - 1:wb - 1 + n], p_all[:, wb - 1:wb - 1 + n], frames, pframes,
+            self._fft_in[:n_hops, :, :wb], (self._fft_out[:n_hops], self._fft_in[:n_hops]),
+            c_all[:, :wb - 1], c_all[:, n:n + wb - 1], p_all[:, :wb - 1], p_all[:, n:n + wb - 1],
+        )
+        self._views[(n, hop_bb)] = views
+        return views
 
 
 def _windows(a: NDArray, start: int, step: int, n: int, length: int) -> NDArray:

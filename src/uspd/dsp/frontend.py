@@ -41,7 +41,7 @@ class FrontEndConfig:
     clutter_cutoff_mps: float = 0.05  # static-echo high-pass cutoff (radial m/s)
     clutter_order: int = 4  # Butterworth order of the static-echo high-pass
     temperature_c: float = 20.0  # air temperature for c in the Hz -> m/s mapping
-    stopband_db: float = 100.0  # demodulator anti-alias rejection
+    stopband_db: float = 80.0  # demodulator anti-alias rejection (see plan_demod)
     db_floor: float = DB_FLOOR  # features never go below this (dB)
 
     def validate(self) -> None:
