@@ -54,6 +54,9 @@ class ClutterFilter:
 
         copy=False filters in place when x is already C-contiguous complex128.
         """
+        if not copy and _sosfilt_core is not None and self._zi is not None:
+            _sosfilt_core(self._sos_c, x, self._zi)  # raises unless C-contiguous complex128
+            return x
         y = np.array(x, dtype=np.complex128, order="C", copy=True if copy else None)
         if y.shape[-1] == 0:
             return y

@@ -182,8 +182,8 @@ class Demodulator:
         self._p, self._cap, self._views = p, n_out, {}
 
     def _views_for(self, n_hops: int) -> tuple:
-        """(product output, diagonal view, sum output, its real/imag (n_mics, n_out) views,
-        history destination and source) for calls of n_hops hops."""
+        """(product output, diagonal view, complex sum buffer (n_out, n_mics), its (re, im)
+        float view, history destination and source) for calls of n_hops hops."""
         views = self._views.get(n_hops)
         if views is None:
             kb, hop_bb, nm = self.k_blocks, self.plan.hop_bb, self.n_mics
@@ -193,9 +193,10 @@ class Demodulator:
             out = p[:, kb - 1:kb - 1 + n_out].reshape(2 * kb, n_hops, hop_bb * nm)
             s0, s1, s2 = p.strides
             diag = np.ndarray((2, kb, n_out * nm), np.float64, p, 0, (kb * s0, s0 + s1, s2))
-            acc = np.empty((2, n_out * nm))
-            acc3 = acc.reshape(2, n_out, nm)
-            views = (out.transpose(1, 0, 2), diag, acc, acc3[0].T, acc3[1].T,
+            # the sums land interleaved (re, im) in a complex (n_out, n_mics) buffer
+            acc = np.empty((n_out, nm), np.complex128)
+            acc_parts = np.ndarray((2, n_out * nm), np.float64, acc, 0, (8, 16))
+            views = (out.transpose(1, 0, 2), diag, acc, acc_parts,
                      p[:, :kb - 1], p[:, n_out:n_out + kb - 1])
             self._views[n_hops] = views
         return views
@@ -228,17 +229,13 @@ class Demodulator:
         n_hops = frames.shape[0]
         if n_hops == 0:
             return np.zeros((self.n_mics, 0), np.complex128)
-        out, diag, acc, acc_re, acc_im, hist_dst, hist_src = self._views_for(n_hops)
+        out, diag, acc, acc_parts, hist_dst, hist_src = self._views_for(n_hops)
         np.matmul(self._gt, frames.reshape(n_hops, -1, plan.decimation).transpose(0, 2, 1),
                   out=out)
         # bb[m] = sum_q P[q, m + q] (and P[K + q, m + q] for the imaginary part), added in q
         # order for every sample
-        np.sum(diag, axis=1, out=acc)
+        np.sum(diag, axis=1, out=acc_parts)
         hist_dst[...] = hist_src
-        rot = self._rotations(self.n_in // plan.hop_in, n_hops)
+        acc *= self._rotations(self.n_in // plan.hop_in, n_hops)[:, None]
         self.n_in += n_hops * plan.hop_in
-        bb = np.empty((self.n_mics, n_hops * plan.hop_bb), np.complex128)
-        bb.real = acc_re
-        bb.imag = acc_im
-        bb *= rot
-        return bb
+        return np.ascontiguousarray(acc.T)

@@ -136,10 +136,11 @@ class DopplerAnalyzer:
             self._views = {}
 
     def process(
-        self, clean: NDArray[np.complex128], raw_pow: NDArray[np.float64], hop_bb: int
+        self, clean: NDArray[np.complex128], raw_sq: NDArray[np.float64], hop_bb: int
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """clean: (n_mics, n_hops * hop_bb) newest clutter-free baseband; raw_pow: the same
-        samples' raw (unfiltered) power |bb|**2.
+        """clean: (n_mics, n_hops * hop_bb) newest clutter-free baseband; raw_sq: (n_mics,
+        2 n) the same samples' raw (unfiltered) baseband squared, re**2 and im**2 interleaved
+        (the float view of the complex samples, squared).
 
         Returns doppler power (n_hops, n_mics, n_bins) and carrier power (n_hops, n_mics) of
         the windows ending at each hop end. Every hop's numbers come from fixed-shape
@@ -153,7 +154,7 @@ class DopplerAnalyzer:
             views = self._views_for(n, hop_bb)
         c_new, p_new, frames, pframes, fft_in, fft_out, c_dst, c_src, p_dst, p_src = views
         c_new[...] = clean
-        p_new[...] = raw_pow
+        np.add(raw_sq[:, 0::2], raw_sq[:, 1::2], out=p_new)  # |bb|**2
         if n_hops == 0:
             doppler, carrier = np.zeros((0, self.n_mics, self._n_bins)), np.zeros((0, self.n_mics))
         else:

@@ -125,6 +125,7 @@ class FrontEnd:
             self.speed_mps, self.n_mics,
         )
         self._floor_lin = 10.0 ** (cfg.db_floor / 10.0)
+        self._mean_w = np.full(self.n_mics, 1.0 / self.n_mics)
         self._frame_buf: NDArray[np.float64] | None = None
         self._hop_shape = (self.plan.hop_bb, self.plan.decimation, self.n_mics)
         self.reset()
@@ -198,25 +199,22 @@ class FrontEnd:
             if k0 < self.plan.hop_bb:
                 raw[:, :k0] = raw[:, k0:k0 + 1]
                 self._clutter.prime(raw[:, k0])
-        sq = np.square(raw.view(np.float64))
-        raw_pow = sq[:, 0::2] + sq[:, 1::2]  # |raw|**2, (n_mics, n)
+        raw_sq = np.square(raw.view(np.float64))
         clean = self._clutter.process(raw, copy=False)
-        dop, car = self._analyzer.process(clean, raw_pow, self.plan.hop_bb)
+        dop, car = self._analyzer.process(clean, raw_sq, self.plan.hop_bb)
         # dB re carrier: per mic in rows 0..n_mics-1, mean over mics in row n_mics
         nm = self.n_mics
         db = np.empty((n_new, nm + 1, dop.shape[-1]))
         np.divide(dop, np.maximum(car, 1e-30)[:, :, None], out=db[:, :nm])
-        np.add.reduce(db[:, :nm], axis=1, out=db[:, nm])
-        db[:, nm] /= nm
+        np.matmul(self._mean_w, db[:, :nm], out=db[:, nm])  # mean over mics
         np.maximum(db, self._floor_lin, out=db)
         np.log10(db, out=db)
         db *= 10.0
-        car_db = np.add.reduce(car, axis=1)
-        car_db /= nm
+        car_db = np.matmul(car[:, None, :], self._mean_w)[:, 0]  # one fixed-size dot per hop
         np.maximum(car_db, 1e-20, out=car_db)
         np.log10(car_db, out=car_db)
         car_db *= 10.0
-        t_end = np.arange(self._n_hops + 1, self._n_hops + 1 + n_new) * self.hop_in / self.fs_hz
+        t_end = np.arange(self._n_hops + 1, self._n_hops + 1 + n_new) * self.hop_s
         self._n_hops += n_new
         return FeatureBlock(
             t_end, db[:, nm].astype(np.float32), db[:, :nm].astype(np.float32), car_db
