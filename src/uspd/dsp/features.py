@@ -49,9 +49,10 @@ def velocity_mapping(
 class DopplerAnalyzer:
     """Per-hop Doppler power spectrum of the last window of baseband, mapped to velocity.
 
-    process(clean, raw): (n_mics, hop_bb) clutter-free and raw baseband of the newest hop.
-    Returns (doppler_pow (n_mics, n_bins), carrier_pow (n_mics,)), both Hann**2-weighted
-    mean powers over the window (same estimator, so their ratio is gain independent).
+    process(clean, raw_sq, hop_bb): clutter-free baseband and raw squared baseband of the
+    newest whole hops. Returns (doppler_pow (n_hops, n_mics, n_bins), carrier_pow (n_hops,
+    n_mics)), both Hann**2-weighted mean powers over the window (same estimator, so their
+    ratio is gain independent). Buffers and their views are kept between calls.
     """
 
     def __init__(
@@ -75,11 +76,11 @@ class DopplerAnalyzer:
         w2 = self.win**2
         self._w2n = w2 / np.sum(w2)
         scale = 1.0 / (self.nfft * np.sum(w2))
-        self._map = velocity_mapping(fs_bb_hz, self.nfft, carrier_hz, edges, speed_mps) * scale
-        # The same mapping, computed cheaply: the window is modulated by (-1)^n (exact), which
+        # Mapping FFT power to velocity bins (the overlap weights of `velocity_mapping`,
+        # computed cheaply): the window is modulated by (-1)^n (exact), which
         # puts frequency (j - nfft/2) df in FFT bin j, so the band is one contiguous run of bins.
         # An edge at frequency F = (i + frac - nfft/2 - 1/2) df cuts bin i, frac of it below F;
-        # with power spread evenly over each bin this reproduces the overlap weights of _map.
+        # with power spread evenly over each bin this is exactly the overlap weighting.
         self._win_mod = (self.win * np.where(np.arange(window_bb) % 2 == 0, 1.0, -1.0)).astype(
             np.complex128)  # complex: no casting in the product with the baseband
         u = monostatic_doppler_hz(carrier_hz, edges, speed_mps) * self.nfft / fs_bb_hz
