@@ -126,6 +126,9 @@ class FrontEnd:
         )
         self._floor_lin = 10.0 ** (cfg.db_floor / 10.0)
         self._mean_w = np.full(self.n_mics, 1.0 / self.n_mics)
+        # floors: features never below db_floor, carrier power never below 1e-20 (-200 dB)
+        self._db_floors = np.append(np.full(cfg.n_velocity_bins, self._floor_lin), 1e-20)
+        self._db_cache: dict[int, tuple] = {}
         self._frame_buf: NDArray[np.float64] | None = None
         self._hop_shape = (self.plan.hop_bb, self.plan.decimation, self.n_mics)
         self.reset()
@@ -175,7 +178,8 @@ class FrontEnd:
                 i += m * hop
             blocks.append(self._hops(frames, n))
         rest = x.shape[0] - i
-        self._pending[:rest] = x[i:]
+        if rest:
+            self._pending[:rest] = x[i:]
         self._n_pending = rest
         if len(blocks) == 1:
             return blocks[0]
@@ -202,20 +206,29 @@ class FrontEnd:
         raw_sq = np.square(raw.view(np.float64))
         clean = self._clutter.process(raw, copy=False)
         dop, car = self._analyzer.process(clean, raw_sq, self.plan.hop_bb)
-        # dB re carrier: per mic in rows 0..n_mics-1, mean over mics in row n_mics
-        nm = self.n_mics
-        db = np.empty((n_new, nm + 1, dop.shape[-1]))
-        np.divide(dop, np.maximum(car, 1e-30)[:, :, None], out=db[:, :nm])
-        np.matmul(self._mean_w, db[:, :nm], out=db[:, nm])  # mean over mics
-        np.maximum(db, self._floor_lin, out=db)
+        # dB re carrier in one buffer: rows = mics then their mean, columns = velocity bins
+        # then the carrier power itself
+        db, mic_rows, ratio, car_col, mean_row, comb, car_mean = self._db_views(n_new)
+        np.divide(dop, np.maximum(car, 1e-30)[:, :, None], out=ratio)
+        car_col[...] = car
+        np.matmul(self._mean_w, mic_rows, out=mean_row)  # mean over mics, one product per hop
+        np.maximum(db, self._db_floors, out=db)
         np.log10(db, out=db)
         db *= 10.0
-        car_db = np.matmul(car[:, None, :], self._mean_w)[:, 0]  # one fixed-size dot per hop
-        np.maximum(car_db, 1e-20, out=car_db)
-        np.log10(car_db, out=car_db)
-        car_db *= 10.0
         t_end = np.arange(self._n_hops + 1, self._n_hops + 1 + n_new) * self.hop_s
         self._n_hops += n_new
         return FeatureBlock(
-            t_end, db[:, nm].astype(np.float32), db[:, :nm].astype(np.float32), car_db
+            t_end, comb.astype(np.float32), ratio.astype(np.float32), car_mean.copy()
         )
+
+    def _db_views(self, n: int) -> tuple:
+        """Reusable (n, n_mics + 1, n_bins + 1) dB buffer and its views, per hop count."""
+        views = self._db_cache.get(n)
+        if views is None:
+            nm, nb = self.n_mics, self.cfg.n_velocity_bins
+            db = np.empty((n, nm + 1, nb + 1))
+            views = (db, db[:, :nm], db[:, :nm, :nb], db[:, :nm, nb], db[:, nm],
+                     db[:, nm, :nb], db[:, nm, nb])
+            if len(self._db_cache) < 16:
+                self._db_cache[n] = views
+        return views
