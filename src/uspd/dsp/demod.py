@@ -182,8 +182,8 @@ class Demodulator:
         self._p, self._cap, self._views = p, n_out, {}
 
     def _views_for(self, n_hops: int) -> tuple:
-        """(product output, diagonal view, complex sum buffer (n_out, n_mics), its (re, im)
-        float view, its transpose, history destination and source) for n_hops hops."""
+        """(product output, diagonal view, sums buffer (2, n_out * n_mics), its real and
+        imaginary parts as (n_mics, n_out) views, history destination and source)."""
         views = self._views.get(n_hops)
         if views is None:
             kb, hop_bb, nm = self.k_blocks, self.plan.hop_bb, self.n_mics
@@ -193,23 +193,21 @@ class Demodulator:
             out = p[:, kb - 1:kb - 1 + n_out].reshape(2 * kb, n_hops, hop_bb * nm)
             s0, s1, s2 = p.strides
             diag = np.ndarray((2, kb, n_out * nm), np.float64, p, 0, (kb * s0, s0 + s1, s2))
-            # the sums land interleaved (re, im) in a complex (n_out, n_mics) buffer
-            acc = np.empty((n_out, nm), np.complex128)
-            acc_parts = np.ndarray((2, n_out * nm), np.float64, acc, 0, (8, 16))
-            views = (out.transpose(1, 0, 2), diag, acc, acc_parts, acc.T,
-                     p[:, :kb - 1], p[:, n_out:n_out + kb - 1])
+            acc = np.empty((2, n_out * nm))  # diagonal sums: real and imaginary parts
+            views = (out.transpose(1, 0, 2), diag, acc, acc[0].reshape(n_out, nm).T,
+                     acc[1].reshape(n_out, nm).T, p[:, :kb - 1], p[:, n_out:n_out + kb - 1])
             self._views[n_hops] = views
         return views
 
     def _rotations(self, h0: int, n_hops: int) -> NDArray[np.complex128]:
-        """Mixer rotation (n_hops * hop_bb, 1) for hops h0 .. h0 + n_hops - 1."""
+        """Mixer rotation (n_hops * hop_bb,) for hops h0 .. h0 + n_hops - 1."""
         if self._rot_table is None:
             return np.concatenate([self._rotation((h0 + h) * self.plan.hop_in)
-                                   for h in range(n_hops)])[:, None]
+                                   for h in range(n_hops)])
         key = (h0 % self._period, n_hops)
         rot = self._rot_cache.get(key)
         if rot is None:
-            rot = self._rot_table[(h0 + np.arange(n_hops)) % self._period].reshape(-1, 1)
+            rot = self._rot_table[(h0 + np.arange(n_hops)) % self._period].reshape(-1)
             if len(self._rot_cache) < 64:
                 self._rot_cache[key] = rot
         return rot
@@ -229,13 +227,16 @@ class Demodulator:
         n_hops = frames.shape[0]
         if n_hops == 0:
             return np.zeros((self.n_mics, 0), np.complex128)
-        out, diag, acc, acc_parts, acc_t, hist_dst, hist_src = self._views_for(n_hops)
+        out, diag, acc, acc_re, acc_im, hist_dst, hist_src = self._views_for(n_hops)
         blocks_t = frames.reshape(n_hops, -1, plan.decimation).transpose(0, 2, 1)
         np.matmul(self._gt, blocks_t, out=out)
         # bb[m] = sum_q P[q, m + q] (and P[K + q, m + q] for the imaginary part), added in q
         # order for every sample
-        np.sum(diag, axis=1, out=acc_parts)
+        np.add.reduce(diag, axis=1, out=acc)
         hist_dst[...] = hist_src
-        acc *= self._rotations(self.n_in // plan.hop_in, n_hops)
+        bb = np.empty((self.n_mics, n_hops * plan.hop_bb), np.complex128)
+        bb.real = acc_re
+        bb.imag = acc_im
+        bb *= self._rotations(self.n_in // plan.hop_in, n_hops)
         self.n_in += n_hops * plan.hop_in
-        return np.ascontiguousarray(acc_t)
+        return bb
