@@ -180,6 +180,7 @@ class Demodulator:
         p = np.zeros((2 * kb, kb - 1 + n_out, self.n_mics))
         p[:, :kb - 1] = self._p[:, :kb - 1]
         self._p, self._cap, self._views = p, n_out, {}
+        self._acc = np.empty((2, n_out * self.n_mics))
 
     def _views_for(self, n_hops: int) -> tuple:
         """(product output, diagonal view, sums buffer (2, n_out * n_mics), its real and
@@ -188,12 +189,14 @@ class Demodulator:
         if views is None:
             kb, hop_bb, nm = self.k_blocks, self.plan.hop_bb, self.n_mics
             n_out = n_hops * hop_bb
+            if len(self._views) >= 16:  # bounded: chunk sizes may vary without end
+                self._views = {}
             self._reserve(n_out)
             p = self._p
             out = p[:, kb - 1:kb - 1 + n_out].reshape(2 * kb, n_hops, hop_bb * nm)
             s0, s1, s2 = p.strides
             diag = np.ndarray((2, kb, n_out * nm), np.float64, p, 0, (kb * s0, s0 + s1, s2))
-            acc = np.empty((2, n_out * nm))  # diagonal sums: real and imaginary parts
+            acc = self._acc[:, :n_out * nm]  # diagonal sums: real and imaginary parts
             views = (out.transpose(1, 0, 2), diag, acc, acc[0].reshape(n_out, nm).T,
                      acc[1].reshape(n_out, nm).T, p[:, :kb - 1], p[:, n_out:n_out + kb - 1])
             self._views[n_hops] = views

@@ -109,6 +109,7 @@ class DopplerAnalyzer:
         self._cap = 0
         self._fft_in = np.zeros((0, n_mics, self.nfft), np.complex128)
         self._fft_out = np.empty_like(self._fft_in)
+        self._ext = np.empty((0, n_mics, self._gather.size))
         # velocity of each FFT bin (diagnostics)
         self.fft_velocity_mps = doppler_to_velocity_mps(
             np.fft.fftfreq(self.nfft, 1.0 / fs_bb_hz), carrier_hz, speed_mps
@@ -134,6 +135,9 @@ class DopplerAnalyzer:
         if n_hops > self._fft_in.shape[0]:
             self._fft_in = np.zeros((n_hops, self.n_mics, self.nfft), np.complex128)
             self._fft_out = np.empty_like(self._fft_in)
+            self._ext = np.empty((n_hops, self.n_mics, self._gather.size))  # gathered bins
+            self._views = {}
+        if len(self._views) >= 16:  # bounded: chunk sizes may vary without end
             self._views = {}
 
     def process(
@@ -153,7 +157,8 @@ class DopplerAnalyzer:
         views = self._views.get((n, hop_bb))
         if views is None:
             views = self._views_for(n, hop_bb)
-        c_new, p_new, frames, pframes, fft_in, fft_out, c_dst, c_src, p_dst, p_src = views
+        (c_new, p_new, frames, pframes, fft_in, fft_out, ext, c_dst, c_src, p_dst,
+         p_src) = views
         c_new[...] = clean
         np.add(raw_sq[:, 0::2], raw_sq[:, 1::2], out=p_new)  # |bb|**2
         if n_hops == 0:
@@ -161,7 +166,7 @@ class DopplerAnalyzer:
         else:
             np.multiply(frames, self._win_mod, out=fft_in)  # zero padded beyond the window
             spec = np.fft.fft(fft_out[1], axis=-1, out=fft_out[0])
-            ext = spec.view(np.float64)[:, :, self._gather]
+            np.take(spec.view(np.float64), self._gather, axis=-1, out=ext)
             ext *= self._gather_w
             np.square(ext, out=ext)
             doppler = np.add.reduceat(ext, self._seg, axis=-1)
@@ -182,6 +187,7 @@ class DopplerAnalyzer:
         views = (
             c_all[:, wb - 1:wb - 1 + n], p_all[:, wb - 1:wb - 1 + n], frames, pframes,
             self._fft_in[:n_hops, :, :wb], (self._fft_out[:n_hops], self._fft_in[:n_hops]),
+            self._ext[:n_hops],
             c_all[:, :wb - 1], c_all[:, n:n + wb - 1], p_all[:, :wb - 1], p_all[:, n:n + wb - 1],
         )
         self._views[(n, hop_bb)] = views
