@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from chunking import feed
 
-from uspd.dsp.frontend import FeatureBlock, FrontEnd, FrontEndConfig
+from uspd.dsp.frontend import FrontEnd, FrontEndConfig
 from uspd.errors import ConfigError, SignalError
 from uspd.physics import speed_of_sound_mps
 
@@ -27,15 +28,6 @@ def tone_scene(fs, f0, dur_s, echoes, n_mics=1, noise_dbfs=None, seed=0, direct=
 def radial(v_mps, r0_m=2.0):
     """Monostatic path length of a scatterer approaching at v (m/s): 2 (r0 - v t)."""
     return lambda t: 2.0 * (r0_m - v_mps * t)
-
-
-def feed(fe, x, sizes):
-    out, i = [], 0
-    for n in sizes:
-        out.append(fe.process(x[i:i + n]))
-        i += n
-    out.append(fe.process(x[i:]))
-    return FeatureBlock.concat(out, fe.n_mics, fe.cfg.n_velocity_bins)
 
 
 @pytest.mark.parametrize("fs,f0,n_mics", [(96000, 40000.0, 3), (44100, 19500.0, 1)])

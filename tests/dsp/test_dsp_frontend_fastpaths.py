@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from chunking import feed
 
 from uspd.dsp.features import DopplerAnalyzer, velocity_edges_mps, velocity_mapping
-from uspd.dsp.frontend import MAX_HOPS_PER_STEP, FeatureBlock, FrontEnd, FrontEndConfig
+from uspd.dsp.frontend import MAX_HOPS_PER_STEP, FrontEnd, FrontEndConfig
 from uspd.physics import speed_of_sound_mps
 
 C = float(speed_of_sound_mps(20.0))
@@ -19,15 +20,6 @@ def scene(fs, f0, dur_s, n_mics, seed=0):
     return (x + 1e-4 * rng.standard_normal((t.size, n_mics))).astype(np.float32)
 
 
-def run(fe, x, sizes):
-    out, i = [], 0
-    for n in sizes:
-        out.append(fe.process(x[i:i + n]))
-        i += n
-    out.append(fe.process(x[i:]))
-    return FeatureBlock.concat(out, fe.n_mics, fe.cfg.n_velocity_bins)
-
-
 @pytest.mark.parametrize("fs,f0,n_mics", [(48000, 20000.0, 2), (96000, 40000.0, 1)])
 def test_bit_identical_across_streaming_chunk_sizes(fs, f0, n_mics):
     x = scene(fs, f0, 2.0, n_mics)
@@ -40,7 +32,7 @@ def test_bit_identical_across_streaming_chunk_sizes(fs, f0, n_mics):
     runs = [again]
     chunkings = ([hop] * 79, [int(0.05 * fs)] * 39, [int(0.5 * fs)] * 3, [hop - 1, 2, hop + 3] * 20)
     for sizes in chunkings:
-        runs.append(run(FrontEnd(FrontEndConfig(), fs, n_mics, f0), x, sizes))
+        runs.append(feed(FrontEnd(FrontEndConfig(), fs, n_mics, f0), x, sizes))
     for got in runs:
         assert got.n_hops == ref.n_hops
         for name in ("t_end_s", "doppler_db", "per_mic_db", "carrier_dbfs"):

@@ -1,0 +1,86 @@
+"""The shipped default model: loads without torch, matches torch, detects people, ignores
+fans and music. Scenes use seeds far from every training seed (recipe.TEST_SEED0)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from uspd.audio import ArraySource
+from uspd.model.recipe import TEST_SEED0
+from uspd.model.runtime import NeuralDetector, load_model
+from uspd.model.train_job import BUILTIN_NPZ, register_builtin
+from uspd.runner import run_detectors
+from uspd.sim.library import make_scene
+from uspd.sim.render import render
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _registered():
+    assert register_builtin(), f"no shipped model at {BUILTIN_NPZ}"
+
+
+def _neural(scene_name: str, seed: int, duration_s: float, device: str = "echo"):
+    rec = render(make_scene(scene_name, seed=TEST_SEED0 + seed, duration_s=duration_s,
+                            device=device))
+    run = run_detectors(ArraySource(rec.audio, rec.fs_hz), ["neural"])
+    return run.decisions["neural"], rec.labels
+
+
+def test_shipped_model_is_within_budget_and_documented():
+    bundle = load_model(BUILTIN_NPZ)
+    m = bundle.manifest
+    assert m["budget"]["params"] <= 50_000
+    assert m["budget"]["macs_per_s"] <= 1_000_000
+    assert 0.0 < m["threshold"] < 1.0
+    assert m["data"]["data"]["seed"] + 600_000 < TEST_SEED0  # trained far from test seeds
+    assert m["feature"]["n_velocity_bins"] == 40
+
+
+def test_detection_runs_without_torch():
+    code = (
+        "import sys, numpy as np\n"
+        "from uspd.model.runtime import NeuralDetector\n"
+        "NeuralDetector.from_builtin()\n"
+        "import uspd.detect, uspd.runner, uspd.demo\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+
+def test_numpy_runtime_matches_torch_on_shipped_weights():
+    torch = pytest.importorskip("torch")
+    from uspd.model.net import DopplerTCN
+
+    bundle = load_model(BUILTIN_NPZ)
+    model = DopplerTCN(bundle.arch)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in bundle.weights.items()})
+    model.eval()
+    x = np.random.default_rng(0).uniform(-110, -40, (200, bundle.arch.n_bins))
+    x = x.astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)[None]).numpy()[0]
+    got = bundle.network().process(x)
+    assert np.abs(got - ref).max() < 1e-4
+
+
+@pytest.mark.parametrize(("seed", "device"), [(11, "echo"), (12, "laptop")])
+def test_detects_a_person_walking_in(seed, device):
+    dec, labels = _neural("walk-in", seed, 12.0, device)
+    walk = next(s for s in labels.segments if s.label == "major")
+    hit = dec.motion & (dec.t_s >= walk.start) & (dec.t_s <= walk.end + 0.5)
+    assert hit.any()
+    assert dec.t_s[np.argmax(hit)] - walk.start < 1.0  # latency
+    assert not dec.motion[dec.t_s < walk.start - 0.2].any()  # quiet before
+
+
+@pytest.mark.parametrize("scene", ["empty-fan", "empty-music"])
+def test_silent_through_fan_and_music(scene):
+    dec, _ = _neural(scene, 21, 20.0)
+    assert not dec.motion.any(), f"{dec.motion.mean():.1%} of hops flagged"
+
+
+def test_builtin_detector_has_a_name():
+    assert NeuralDetector.from_builtin().name == "neural"
