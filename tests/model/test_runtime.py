@@ -172,3 +172,26 @@ def test_bad_inputs(tmp_path):
 def test_softmax_rows_sum_to_one():
     p = softmax(np.array([[1000.0, 0, -1000, 3], [0, 0, 0, 0]]))
     assert np.allclose(p.sum(1), 1) and np.allclose(p[1], 0.25)
+
+
+def test_context_makes_minor_motion_count_after_major():
+    from uspd.model.runtime import DecisionLogic
+
+    def logic():
+        return DecisionLogic(threshold=0.9, on_hops=3, context_threshold=0.5,
+                             context_hops=40, off_ratio=0.6, off_hops=4)
+
+    quiet = [0.1] * 10
+    # out of context: one strong hop is not enough, three in a row are
+    assert not logic().process(np.array([*quiet, 0.95, *quiet])).any()
+    assert logic().process(np.array(quiet + [0.95] * 3 + quiet)).any()
+    # a weak (minor-like) hop fires only within the context period after motion
+    weak = [0.6]
+    seq = np.array(quiet + [0.95] * 3 + [0.1] * 20 + weak + [0.1] * 60 + weak + [0.1] * 5)
+    m = logic().process(seq)
+    i_first_weak, i_late_weak = 10 + 3 + 20, 10 + 3 + 20 + 1 + 60
+    assert m[i_first_weak] and not m[i_late_weak]
+    # streaming: identical in pieces
+    lg = logic()
+    parts = np.concatenate([lg.process(seq[:7]), lg.process(seq[7:50]), lg.process(seq[50:])])
+    assert np.array_equal(parts, m)

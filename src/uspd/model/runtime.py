@@ -220,12 +220,60 @@ def load_model(npz_path: str | Path, json_path: str | Path | None = None) -> Mod
 
 @dataclass(frozen=True)
 class NeuralConfig:
-    """Decision logic on p_human = p(minor) + p(major)."""
+    """Decision logic on p_human = p(minor) + p(major), with context-dependent sensitivity.
+
+    Out of context (nobody seen moving for context_s), motion switches on after `on_hops`
+    consecutive hops with p_human >= threshold: strict, so that fans, curtains and music do not
+    fire. Within context_s (s) of the last motion the detector is sensitive: one hop at
+    p_human >= context_threshold suffices, so a seated person's hand motions keep presence
+    alive (the seed article's major/minor scheme). None = the manifest's "decision" values.
+    """
 
     threshold: float | None = None  # switch on at p_human >= this (None: the manifest's)
-    off_ratio: float = 0.6  # switch off below threshold * off_ratio ...
+    off_ratio: float = 0.6  # switch off below (current on-threshold) * off_ratio ...
     off_s: float = 0.4  # ... held for this long (s)
-    on_hops: int = 1  # consecutive hops above threshold to switch on
+    on_hops: int | None = None  # consecutive hops above threshold to switch on (default 1)
+    context_s: float | None = None  # sensitive period after motion (s); 0 = no context
+    context_threshold: float | None = None  # on-threshold within the context period
+
+
+class DecisionLogic:
+    """Streaming motion decisions from p_human scores (state carried between calls).
+
+    thresholds/hops as in NeuralConfig: strict (threshold, on_hops) out of context, sensitive
+    (context_threshold, one hop) within context_hops of the last motion; switch off after
+    off_hops below on-threshold * off_ratio.
+    """
+
+    def __init__(self, threshold: float, on_hops: int, context_threshold: float,
+                 context_hops: int, off_ratio: float, off_hops: int):
+        self.threshold, self.on_hops = threshold, on_hops
+        self.context_threshold, self.context_hops = context_threshold, context_hops
+        self.off_ratio, self.off_hops = off_ratio, off_hops
+        self.reset()
+
+    def reset(self) -> None:
+        self.motion = False
+        self._above = 0
+        self._below = 0
+        self._since_motion = 1 << 30  # hops since motion was last on
+
+    def process(self, score: NDArray) -> NDArray[np.bool_]:
+        out = np.zeros(score.shape[0], bool)
+        for i, s in enumerate(score.tolist()):
+            in_context = self._since_motion <= self.context_hops
+            on_thr = self.context_threshold if in_context else self.threshold
+            if not self.motion:
+                self._above = self._above + 1 if s >= on_thr else 0
+                if self._above >= (1 if in_context else self.on_hops):
+                    self.motion, self._below = True, 0
+            else:
+                self._below = self._below + 1 if s < on_thr * self.off_ratio else 0
+                if self._below >= self.off_hops:
+                    self.motion, self._above = False, 0
+            self._since_motion = 0 if self.motion else self._since_motion + 1
+            out[i] = self.motion
+        return out
 
 
 class NeuralDetector:
@@ -261,13 +309,25 @@ class NeuralDetector:
                 f"neural model needs {bundle.arch.n_bins} velocity bins, "
                 f"front end gives {self.fe_cfg.n_velocity_bins}"
             )
-        self.threshold = float(
-            self.cfg.threshold if self.cfg.threshold is not None else bundle.threshold
+        decision = dict(bundle.manifest.get("decision", {}))
+
+        def pick(name: str, default: float) -> float:
+            value = getattr(self.cfg, name)
+            return float(value if value is not None else decision.get(name, default))
+
+        self.threshold = pick("threshold", bundle.threshold)
+        self.context_threshold = pick("context_threshold", self.threshold)
+        for thr in (self.threshold, self.context_threshold):
+            if not 0.0 < thr < 1.0:
+                raise ConfigError(f"neural thresholds must lie in (0, 1), not {thr}")
+        self.logic = DecisionLogic(
+            threshold=self.threshold,
+            on_hops=max(1, int(pick("on_hops", 1))),
+            context_threshold=self.context_threshold,
+            context_hops=max(0, round(pick("context_s", 0.0) / self.fe_cfg.hop_s)),
+            off_ratio=self.cfg.off_ratio,
+            off_hops=max(1, round(self.cfg.off_s / self.fe_cfg.hop_s)),
         )
-        if not 0.0 < self.threshold < 1.0:
-            raise ConfigError(f"neural threshold must lie in (0, 1), not {self.threshold}")
-        self._off_thr = self.threshold * self.cfg.off_ratio
-        self._off_hops = max(1, round(self.cfg.off_s / self.fe_cfg.hop_s))
         self.net = bundle.network()
         self.reset()
 
@@ -288,31 +348,16 @@ class NeuralDetector:
 
     def reset(self) -> None:
         self.net.reset()
-        self._motion = False
-        self._above = 0
-        self._below = 0
+        self.logic.reset()
 
     def process(self, feats: FeatureBlock) -> Decisions:
         logits = self.net.process(feats.doppler_db)
         probs = softmax(logits)
         score = p_human(probs)
-        n = score.shape[0]
-        motion = np.zeros(n, bool)
-        kind = np.full(n, "none", dtype="<U5")
+        motion = self.logic.process(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")
-        for i in range(n):
-            s = score[i]
-            if not self._motion:
-                self._above = self._above + 1 if s >= self.threshold else 0
-                if self._above >= self.cfg.on_hops:
-                    self._motion, self._below = True, 0
-            else:
-                self._below = self._below + 1 if s < self._off_thr else 0
-                if self._below >= self._off_hops:
-                    self._motion, self._above = False, 0
-            motion[i] = self._motion
-            if self._motion:
-                kind[i] = "major" if probs[i, i_major] >= probs[i, i_minor] else "minor"
+        kind = np.where(probs[:, i_major] >= probs[:, i_minor], "major", "minor")
+        kind = np.where(motion, kind, "none").astype("<U5")
         return Decisions(np.asarray(feats.t_end_s, float).copy(), score, motion, kind)
 
 

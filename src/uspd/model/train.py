@@ -61,6 +61,9 @@ class TrainConfig:
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points
     patience: int = 8  # epochs without a better checkpoint before stopping
+    # sampling weight per class (CLASSES order) on top of class balance: > 1 for the classes
+    # whose errors cost most (non-human motion that must not fire, major motion not to miss)
+    class_weight: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
     hop_s: float = 0.025  # feature hop (s), for times when items carry none
     threads: int = 2
     progress: bool = True
@@ -74,6 +77,8 @@ class TrainConfig:
             raise ConfigError("train: epochs, steps_per_epoch and batch must be >= 1")
         if not 0 < self.target_recall <= 1:
             raise ConfigError("train: target_recall must lie in (0, 1]")
+        if len(self.class_weight) != len(CLASSES) or min(self.class_weight) <= 0:
+            raise ConfigError(f"train: class_weight needs {len(CLASSES)} positive weights")
         if self.out_hops < 1 or (self.window_hops and self.window_hops < self.out_hops):
             raise ConfigError("train: need 1 <= out_hops <= window_hops")
 
@@ -182,7 +187,8 @@ def train_model(
     rec_i, end_i, cls = window_index(train, win, cfg.stride_hops)
     if rec_i.size == 0:
         raise InputError(f"train: no recording is at least {win} hops long")
-    prob = balanced_weights(cls)
+    prob = balanced_weights(cls) * np.asarray(cfg.class_weight, float)[cls]
+    prob /= prob.sum()
 
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_threads = torch.get_num_threads()

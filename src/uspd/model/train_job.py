@@ -36,8 +36,10 @@ def run_training(
 ) -> Path:
     """Run the recipe at `config` (defaults if None); returns the written .npz path."""
     from uspd.model.recipe import VAL_OFFSET, load_recipe, recipe_dict
+    from uspd.model.runtime import load_model
     from uspd.model.simdata import build_recordings, mixed_specs
     from uspd.model.train import train_model
+    from uspd.model.tune import tune_decision
 
     recipe = load_recipe(config)
     d = recipe.data
@@ -63,8 +65,10 @@ def run_training(
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
     manifest["budget"] = res.manifest.get("budget")
+    manifest["decision"] = tune_decision(load_model(res.model_path), val_recs).manifest()
     manifest_path.write_text(json.dumps(manifest, indent=1))
     echo(f"best epoch {res.best_epoch}: validation {res.manifest['metrics']['val']}")
+    echo(f"decision logic tuned on validation: {manifest['decision']}")
     if install:
         if BUILTIN_NPZ.exists() and confirm is not None and not confirm(
                 f"replace the shipped model {BUILTIN_NPZ}?"):
