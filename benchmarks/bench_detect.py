@@ -1,0 +1,45 @@
+"""Whole `uspd detect` pipeline speed, neural vs baseline, on a rendered 96 kHz / 4-mic scene
+(one core): x real time and time per 25 ms hop, in 50 ms streaming chunks.
+
+    .venv/bin/python benchmarks/bench_detect.py
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # one core, before numpy is imported
+
+import platform  # noqa: E402
+import time  # noqa: E402
+
+from uspd.audio import ArraySource  # noqa: E402
+from uspd.detect import detect_stream  # noqa: E402
+from uspd.model.train_job import register_builtin  # noqa: E402
+from uspd.sim.library import make_scene  # noqa: E402
+from uspd.sim.render import render  # noqa: E402
+
+
+def main() -> None:
+    register_builtin()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.2f}; 1 thread; best of 3")
+    for device in ("echo", "laptop"):
+        rec = render(make_scene("walk-in", seed=5, duration_s=20.0, device=device))
+        dur = rec.audio.shape[0] / rec.fs_hz
+        row = []
+        for name in ("baseline", "neural"):
+            best = float("inf")
+            for _ in range(3):
+                t = time.perf_counter()
+                n_hops = sum("score" in r for r in detect_stream(
+                    ArraySource(rec.audio, rec.fs_hz), name, block_s=0.05))
+                best = min(best, time.perf_counter() - t)
+            row.append(f"{name}: {dur / best:6.0f}x real time ({best / n_hops * 1e6:5.0f} us/hop)")
+        print(f"{device:6s} ({rec.fs_hz // 1000} kHz, {rec.audio.shape[1]} mics)  "
+              + "  |  ".join(row))
+
+
+if __name__ == "__main__":
+    main()
