@@ -20,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Ultrasonic motion and presence sensing.",
 )
 
@@ -131,8 +132,7 @@ def plot(
                                           "('' for none).")] = "",
     force: Annotated[bool, typer.Option(help="Overwrite an existing PNG.")] = False,
 ) -> None:
-    """Write a Doppler spectrogram PNG (±3 m/s around the carrier), with labels if a JSON
-    file sits beside the recording."""
+    """Write a Doppler spectrogram PNG (±3 m/s), with labels from a JSON beside the WAV."""
     from uspd.audio.files import open_audio
     from uspd.corpus import check_writable
     from uspd.labels import Labels
@@ -267,8 +267,7 @@ def train(
     install: Annotated[bool, typer.Option(help="Also install the result as the shipped "
                                           "default model (asks before replacing).")] = False,
 ) -> None:
-    """Train the neural motion classifier on simulated data (needs torch: pip install
-    'uspd[train]')."""
+    """Train the neural motion classifier on simulated data (needs torch: uspd[train])."""
     try:
         import torch  # noqa: F401
     except ImportError as exc:
