@@ -114,7 +114,9 @@ def test_export_load_and_detector(tmp_path):
     assert isinstance(det, Detector) and det.threshold == 0.4
     whole = det.process(block(x))
     assert isinstance(whole, Decisions) and len(whole) == 200
-    assert np.abs(whole.score - p_human(probs)).max() < 1e-5
+    warm = m.arch.receptive_field_hops  # warm-up: score 0, no motion
+    assert np.all(whole.score[:warm] == 0) and not whole.motion[:warm].any()
+    assert np.abs(whole.score[warm:] - p_human(probs)[warm:]).max() < 1e-5
     # hysteresis: on at >= 0.4; once on, stays on until 0.24 for off_s
     s = whole.score
     first_on = int(np.argmax(whole.motion)) if whole.motion.any() else None
@@ -132,7 +134,8 @@ def test_export_load_and_detector(tmp_path):
 def test_hysteresis_logic(tmp_path):
     m = random_model(4)
     path = export_npz(m, tmp_path / "m", {"feature": {"hop_s": 0.025}, "threshold": 0.5})
-    det = NeuralDetector(load_model(path), NeuralConfig(on_hops=2, off_s=0.05, off_ratio=0.5))
+    det = NeuralDetector(load_model(path), NeuralConfig(on_hops=2, off_s=0.05, off_ratio=0.5,
+                                                         warm_up_hops=0))
     # drive the decision logic with known scores by replacing the network output
     scores = np.array([0.6, 0.2, 0.6, 0.6, 0.4, 0.3, 0.2, 0.2, 0.6])
     logits = np.stack([np.zeros_like(scores), np.zeros_like(scores),

@@ -84,3 +84,23 @@ def test_silent_through_fan_and_music(scene):
 
 def test_builtin_detector_has_a_name():
     assert NeuralDetector.from_builtin().name == "neural"
+
+
+def test_warm_up_reports_no_motion_and_is_chunk_invariant():
+    from uspd.dsp.frontend import FeatureBlock
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-110, -40, (120, 40)).astype(np.float32)  # loud random "motion"
+    t = np.arange(1, 121) * 0.025
+
+    def block(a, b):
+        return FeatureBlock(t[a:b], x[a:b], np.zeros((b - a, 1, 40), np.float32), np.zeros(b - a))
+
+    det = NeuralDetector.from_builtin()
+    whole = det.process(block(0, 120))
+    warm = load_model(BUILTIN_NPZ).arch.receptive_field_hops
+    assert np.all(whole.score[:warm] == 0) and not whole.motion[:warm].any()
+    det.reset()
+    parts = [det.process(block(a, b)) for a, b in ((0, 5), (5, 47), (47, 48), (48, 120))]
+    assert np.array_equal(np.concatenate([p.score for p in parts]), whole.score)
+    assert np.array_equal(np.concatenate([p.motion for p in parts]), whole.motion)

@@ -235,6 +235,7 @@ class NeuralConfig:
     on_hops: int | None = None  # consecutive hops above threshold to switch on (default 1)
     context_s: float | None = None  # sensitive period after motion (s); 0 = no context
     context_threshold: float | None = None  # on-threshold within the context period
+    warm_up_hops: int | None = None  # first hops reported as score 0 (None: receptive field)
 
 
 class DecisionLogic:
@@ -281,6 +282,7 @@ class NeuralDetector:
 
     score = p_human per hop; motion with hysteresis (see NeuralConfig); kind = "major" or
     "minor" by the larger class probability while motion is on, else "none".
+    The first receptive-field hops of a stream (1.175 s) are warm-up: score 0, no motion.
     Output is identical for any split of the feature stream into blocks.
     """
 
@@ -349,11 +351,20 @@ class NeuralDetector:
     def reset(self) -> None:
         self.net.reset()
         self.logic.reset()
+        self._hops_seen = 0
 
     def process(self, feats: FeatureBlock) -> Decisions:
         logits = self.net.process(feats.doppler_db)
         probs = softmax(logits)
         score = p_human(probs)
+        # warm-up: until the receptive field is filled with real features, the network sees
+        # its zero start state; report no motion (score 0) rather than guess
+        warm_up = self.cfg.warm_up_hops
+        warm_up = self.bundle.arch.receptive_field_hops if warm_up is None else warm_up
+        warm = warm_up - self._hops_seen
+        if warm > 0:
+            score[:warm] = 0.0
+        self._hops_seen += score.shape[0]
         motion = self.logic.process(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")
         kind = np.where(probs[:, i_major] >= probs[:, i_minor], "major", "minor")
