@@ -107,7 +107,9 @@ def _curtain(rng) -> Curtain:
     return random_curtain(rng, WINDOW_CURTAIN, facing_deg=-90.0)
 
 
-def _music(rng, start_s: float = 0.0, end_s: float | None = None) -> MusicConfig:
+def random_music(rng: np.random.Generator, start_s: float = 0.0,
+                 end_s: float | None = None) -> MusicConfig:
+    """Music at a random level (65-85 dB SPL) and cone excursion (0.03-0.2 mm peak)."""
     return MusicConfig(
         level_db_spl=float(rng.uniform(65.0, 85.0)),
         excursion_peak_mm=float(rng.uniform(0.03, 0.2)),
@@ -136,7 +138,7 @@ def empty_curtain_air(rng, duration_s, device) -> Scene:
 
 def empty_music(rng, duration_s, device) -> Scene:
     """Nobody; music playing loud through the same loudspeaker."""
-    return _scene("empty-music", rng, duration_s, device, music=_music(rng))
+    return _scene("empty-music", rng, duration_s, device, music=random_music(rng))
 
 
 def empty_ultrasonic(rng, duration_s, device) -> Scene:
@@ -148,7 +150,7 @@ def empty_ultrasonic(rng, duration_s, device) -> Scene:
 def music_and_person(rng, duration_s, device) -> Scene:
     """Music playing; a person walks in and stands."""
     t0 = float(rng.uniform(2.0, 4.0))
-    return _scene("music-and-person", rng, duration_s, device, music=_music(rng),
+    return _scene("music-and-person", rng, duration_s, device, music=random_music(rng),
                   sources=(walk_in_person(rng, t0, duration_s),))
 
 
@@ -171,7 +173,7 @@ def demo(rng, duration_s, device) -> Scene:
         speed_mps=1.1, rng=rng,
     )
     fan = replace(_fan(rng, device), oscillate_deg=0.0, on_times_s=((0.0, 30.0 * k),))
-    music = _music(rng, start_s=28.0 * k)
+    music = random_music(rng, start_s=28.0 * k)
     return _scene("demo", rng, duration_s, device, sources=(fan, p), music=music)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from uspd.sim.device import Microphones, Speaker, ring_array
 from uspd.sim.distractors import random_curtain, random_fan
-from uspd.sim.library import _music
+from uspd.sim.library import random_music
 from uspd.sim.people import (
     SPEED_RANGE_MPS,
     Enter,
@@ -112,7 +112,7 @@ def random_scene(seed: int, duration_s: float = 20.0) -> Scene:
         temp_drift_c_per_min=_u(rng, -0.3, 0.3),
         burst_rate_per_min=_u(rng, 2.0, 10.0) if rng.random() < BURST_P else 0.0,
     )
-    music = _music(rng) if rng.random() < MUSIC_P else None
+    music = random_music(rng) if rng.random() < MUSIC_P else None
     # At 44.1 kHz a 20 kHz tone leaves ~2 kHz to Nyquist: a narrower simulated baseband
     # (fs/14 = 3150 Hz, +-1.6 kHz of Doppler, +-13 m/s at 20 kHz) keeps the rendering inside it.
     decimation = 14 if device.fs_hz < 48000 else None
