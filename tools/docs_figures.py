@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from uspd.audio import ArraySource
-from uspd.plot import plot_doppler
-from uspd.runner import motion_spans, run_detectors
+from uspd.plot import plot_run
+from uspd.runner import run_detectors
 from uspd.sim.library import SCENES, make_scene
 from uspd.sim.render import render
 
@@ -30,12 +28,9 @@ def main() -> None:
     for fam in args.families.split(","):
         rec = render(make_scene(fam, seed=1, duration_s=args.duration, device=args.device))
         run = run_detectors(ArraySource(rec.audio, rec.fs_hz), ["baseline"], keep_features=True)
-        f = run.features
-        hop = float(np.median(np.diff(f.t_end_s)))
         suffix = "" if args.device == "echo" else f"-{args.device}"
-        png = plot_doppler(
-            f.t_end_s, run.velocity_axis_mps, f.doppler_db, OUT / f"{fam}{suffix}.png",
-            labels=rec.labels, detections=motion_spans(run.decisions["baseline"], hop),
+        png = plot_run(
+            run, OUT / f"{fam}{suffix}.png", labels=rec.labels, detector="baseline",
             title=f"{fam} ({args.device}, {rec.labels.carrier_hz / 1000:.1f} kHz tone, "
                   f"{rec.fs_hz / 1000:g} kHz sampling); black band: baseline detections",
             db_range=(-110.0, -40.0),

@@ -136,8 +136,8 @@ def plot(
     from uspd.audio.files import open_audio
     from uspd.corpus import check_writable
     from uspd.labels import Labels
-    from uspd.plot import plot_doppler
-    from uspd.runner import motion_spans, run_detectors
+    from uspd.plot import plot_run
+    from uspd.runner import run_detectors
 
     _one_line_warnings()
     out = output or input_wav.with_suffix(".png")
@@ -146,14 +146,9 @@ def plot(
     run = run_detectors(open_audio(input_wav), names, carrier=carrier, keep_features=True)
     labels_path = input_wav.with_suffix(".json")
     labels = Labels.load(labels_path) if labels_path.exists() else None
-    feats = run.features
-    assert feats is not None
-    hop = float(np.median(np.diff(feats.t_end_s))) if feats.n_hops > 1 else 0.025
-    spans = motion_spans(run.decisions[detector], hop) if detector else []
     title = f"{input_wav.name}: carrier {run.carrier_hz:.0f} Hz" + (
         f", {detector} detections" if detector else "")
-    plot_doppler(feats.t_end_s, run.velocity_axis_mps, feats.doppler_db, out, labels=labels,
-                 detections=spans, title=title)
+    plot_run(run, out, labels=labels, detector=detector or None, title=title)
     typer.echo(f"wrote {out}")
 
 

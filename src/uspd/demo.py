@@ -19,8 +19,8 @@ from uspd.audio import ArraySource
 from uspd.detect import DETECTORS, Decisions
 from uspd.evaluate import RecordingResult, evaluate_recording
 from uspd.labels import Labels
-from uspd.plot import plot_doppler
-from uspd.runner import RunResult, motion_spans, run_detectors
+from uspd.plot import plot_run
+from uspd.runner import RunResult, run_detectors
 
 DEMO_SEED = 2026
 DEMO_DURATION_S = 60.0
@@ -122,12 +122,8 @@ def run_demo(
     run = run_detectors(ArraySource(audio, scene.fs_hz), detectors, keep_features=True)
     scores = {n: evaluate_recording(d, labels) for n, d in run.decisions.items()}
     main = detectors[0]
-    feats = run.features
-    assert feats is not None
-    hop = float(np.median(np.diff(feats.t_end_s)))
-    png = plot_doppler(
-        feats.t_end_s, run.velocity_axis_mps, feats.doppler_db, out_dir / "demo.png",
-        labels=labels, detections=motion_spans(run.decisions[main], hop),
+    png = plot_run(
+        run, out_dir / "demo.png", labels=labels, detector=main,
         title=f"uspd demo: {scene.emission.carrier_hz / 1000:g} kHz tone, {main} detector",
     )
     return DemoResult(labels, run, scores, png, timeline(labels, run.decisions),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -13,6 +14,9 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from uspd.labels import Labels
+
+if TYPE_CHECKING:
+    from uspd.runner import RunResult
 
 LABEL_COLOURS = {"empty": "#dddddd", "still": "#8fbcd4", "minor": "#f2b134", "major": "#d9534f"}
 DISTRACTOR_COLOURS = {
@@ -100,6 +104,27 @@ def plot_doppler(
     fig.savefig(out_png, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return out_png
+
+
+def plot_run(
+    run: RunResult,
+    out_png: str | Path,
+    labels: Labels | None = None,
+    detector: str | None = None,
+    title: str = "",
+    db_range: tuple[float, float] | None = None,
+) -> Path:
+    """Spectrogram of a `run_detectors(..., keep_features=True)` result, with `detector`'s
+    motion spans (if named) and the labels drawn under it."""
+    from uspd.runner import motion_spans
+
+    feats = run.features
+    if feats is None:
+        raise ValueError("plot_run needs a run made with keep_features=True")
+    hop = float(np.median(np.diff(feats.t_end_s))) if feats.n_hops > 1 else 0.025
+    spans = motion_spans(run.decisions[detector], hop) if detector else []
+    return plot_doppler(feats.t_end_s, run.velocity_axis_mps, feats.doppler_db, out_png,
+                        labels=labels, detections=spans, title=title, db_range=db_range)
 
 
 def _robust_db_range(doppler_db: np.ndarray) -> tuple[float, float]:
