@@ -2,6 +2,7 @@
 
 Pipeline per hop (all per mic, vectorised over mics):
   polyphase quadrature demodulation to complex baseband (uspd.dsp.demod)
+  -> spatial null on the loudspeaker, >= 2 mics (uspd.dsp.speaker_null: music distortion)
   -> static-echo high-pass (uspd.dsp.clutter)
   -> Hann FFT over the last window_s, power mapped onto a fixed velocity axis (uspd.dsp.features)
   -> divided by the received carrier power, in dB (floored at -120 dB).
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 from uspd.dsp.clutter import ClutterFilter, clutter_cutoff_hz
 from uspd.dsp.demod import Demodulator, plan_demod
 from uspd.dsp.features import DB_FLOOR, DopplerAnalyzer, velocity_axis_mps
+from uspd.dsp.speaker_null import SpeakerNull
 from uspd.errors import ConfigError, InputError
 from uspd.physics import speed_of_sound_mps
 
@@ -43,6 +45,8 @@ class FrontEndConfig:
     temperature_c: float = 20.0  # air temperature for c in the Hz -> m/s mapping
     stopband_db: float = 80.0  # demodulator anti-alias rejection (see plan_demod)
     db_floor: float = DB_FLOOR  # features never go below this (dB)
+    speaker_null: bool = True  # project out the loudspeaker's spatial signature (>= 2 mics)
+    speaker_null_tau_s: float = 0.5  # time constant of the signature estimate (s)
 
     def validate(self) -> None:
         if self.hop_s <= 0 or self.window_s <= 0 or self.window_s < self.hop_s:
@@ -53,6 +57,8 @@ class FrontEndConfig:
             raise ConfigError("front end: clutter_cutoff_mps must lie in (0, max_speed_mps)")
         if self.clutter_order < 1:
             raise ConfigError("front end: clutter_order must be >= 1")
+        if self.speaker_null_tau_s <= 0:
+            raise ConfigError("front end: speaker_null_tau_s must be > 0")
 
 
 @dataclass
@@ -119,6 +125,8 @@ class FrontEnd:
         self._clutter = ClutterFilter(
             self.fs_bb_hz, self.clutter_cutoff_hz, self.n_mics, cfg.clutter_order
         )
+        self._null = SpeakerNull(self.fs_bb_hz, self.n_mics, cfg.speaker_null_tau_s)
+        self._null.active = self._null.active and cfg.speaker_null
         window_bb = max(self.plan.hop_bb, round(cfg.window_s * self.fs_bb_hz))
         self._analyzer = DopplerAnalyzer(
             self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps, cfg.n_velocity_bins,
@@ -137,6 +145,7 @@ class FrontEnd:
         """Forget all state (start of a new stream)."""
         self._demod.reset()
         self._clutter.reset()
+        self._null.reset()
         self._analyzer.reset()
         self._pending = np.zeros((self.hop_in, self.n_mics), np.float64)  # < 1 hop of input
         self._n_pending = 0
@@ -196,15 +205,18 @@ class FrontEnd:
     def _hops(self, frames: NDArray, n_new: int) -> FeatureBlock:
         """frames (n_new, hop_bb, n_mics, D): whole hops of new audio."""
         raw = self._demod.process_frames(frames)
-        if self._n_hops == 0:
-            # The FIR starts from zero history: hold its first fully primed output over the
-            # warm-up samples and start the high-pass in steady state on it.
-            k0 = self._demod.k_blocks - 1
-            if k0 < self.plan.hop_bb:
-                raw[:, :k0] = raw[:, k0:k0 + 1]
-                self._clutter.prime(raw[:, k0])
+        # The FIR starts from zero history: hold its first fully primed output over the warm-up
+        # samples and start the null and the high-pass in steady state on it.
+        k0 = self._demod.k_blocks - 1
+        priming = self._n_hops == 0 and k0 < self.plan.hop_bb
+        if priming:
+            raw[:, :k0] = raw[:, k0:k0 + 1]
+            self._null.prime(raw[:, k0])
         raw_sq = np.square(raw.view(np.float64))
-        clean = self._clutter.process(raw, copy=False)
+        nulled = self._null.process(raw)
+        if priming:
+            self._clutter.prime(nulled[:, k0])
+        clean = self._clutter.process(nulled, copy=False)
         dop, car = self._analyzer.process(clean, raw_sq, self.plan.hop_bb)
         # dB re carrier in one buffer: rows = mics then their mean, columns = velocity bins
         # then the carrier power itself
