@@ -7,7 +7,11 @@ rendered in memory and goes through the same streaming FrontEnd and detectors as
 without writing ~10 GB of WAV files.
 
     .venv/bin/python benchmarks/heldout_eval.py [--scale 1.0] [--workers 2] [--out docs/heldout]
+        [--model runs/x/default.npz]
 
+Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
+score is the per-hop p_human instead of p_human held over the on-rule's hops: shows what the
+DET curve of the bare network looks like) and `baseline`.
 Prints the side-by-side table overall and per family, writes <out>.json and <out>_det.png.
 """
 
@@ -34,29 +38,40 @@ SUITE = {
 }  # fmt: skip
 
 
-def jobs(scale: float) -> list[tuple[str, int, float, str]]:
+def jobs(scale: float, model: str | None = None) -> list[tuple[str, int, float, str, str | None]]:
     out = []
     seed = TEST_SEED0
     for fam, (count, dur) in SUITE.items():
         for j in range(max(1, round(count * scale))):
             device = "laptop" if j % 3 == 2 else "echo"
-            out.append((fam, seed, dur, device))
+            out.append((fam, seed, dur, device, model))
             seed += 1
     return out
 
 
-def run_one(job: tuple[str, int, float, str]):
+def register_neural(model: str | None) -> None:
+    """'neural' (the shipped model, or the .npz at `model`) and 'neural-raw', the same model
+    with its per-hop p_human as score (no holding over on_hops): for the DET comparison."""
+    from uspd.detect import register_detector
+    from uspd.model.runtime import NeuralConfig, NeuralDetector, load_model
+    from uspd.model.train_job import BUILTIN_NPZ
+
+    bundle = load_model(model or BUILTIN_NPZ)
+    register_detector("neural", lambda fe: NeuralDetector(bundle, fe_cfg=fe))
+    register_detector("neural-raw",
+                      lambda fe: NeuralDetector(bundle, NeuralConfig(score_hops=1), fe_cfg=fe))
+
+
+def run_one(job: tuple[str, int, float, str, str | None]):
     from uspd.audio import ArraySource
-    from uspd.detect import DETECTORS
-    from uspd.model.train_job import register_builtin
     from uspd.runner import run_detectors
     from uspd.sim.library import make_scene
     from uspd.sim.render import render
 
-    register_builtin()
-    fam, seed, dur, device = job
+    fam, seed, dur, device, model = job
+    register_neural(model)
     rec = render(make_scene(fam, seed=seed, duration_s=dur, device=device))
-    names = [n for n in ("neural", "baseline") if n in DETECTORS]
+    names = ["neural", "neural-raw", "baseline"]
     run = run_detectors(ArraySource(rec.audio, rec.fs_hz), names)
     return fam, run.decisions, rec.labels
 
@@ -67,13 +82,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default="docs/heldout")
     ap.add_argument("--target-recall", type=float, default=0.99)
+    ap.add_argument("--model", help="neural model .npz to test (default: the shipped one)")
     args = ap.parse_args()
 
     from rich.progress import Progress
 
     from uspd.evaluate import compare, evaluate_corpus, plot_det
 
-    todo = jobs(args.scale)
+    todo = jobs(args.scale, args.model)
     audio_h = sum(j[2] for j in todo) / 3600
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, workers {args.workers}; "
           f"{len(todo)} recordings, {audio_h:.2f} h of audio, seeds {TEST_SEED0}+")
@@ -105,7 +121,7 @@ def main() -> None:
     payload = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "audio_hours": audio_h, "wall_s": wall, "seeds_from": TEST_SEED0,
-        "scale": args.scale,
+        "scale": args.scale, "model": args.model or "shipped",
         "overall": {n: r.to_dict() for n, r in overall.items()},
         "families": families,
     }

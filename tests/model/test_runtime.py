@@ -129,6 +129,12 @@ def test_export_load_and_detector(tmp_path):
     assert np.array_equal(np.concatenate([p.score for p in parts]), whole.score)
     assert np.array_equal(np.concatenate([p.motion for p in parts]), whole.motion)
     assert np.array_equal(np.concatenate([p.t_s for p in parts]), whole.t_s)
+    # with on_hops = 4 the score is p_human held for 4 hops, also across block edges
+    held = NeuralDetector(bundle, NeuralConfig(on_hops=4))
+    parts = [held.process(block(x[a:b], a)) for a, b in ((0, 60), (60, 61), (61, 63), (63, 200))]
+    got = np.concatenate([p.score for p in parts])
+    want = np.lib.stride_tricks.sliding_window_view(np.r_[0, 0, 0, whole.score], 4).min(1)
+    assert np.array_equal(got, want)
 
 
 def test_hysteresis_logic(tmp_path):
@@ -150,7 +156,14 @@ def test_hysteresis_logic(tmp_path):
 
     det.net = Fixed()
     dec = det.process(block(np.zeros((scores.size, 40), np.float32)))
-    assert np.allclose(dec.score, scores, atol=1e-9)
+    # reported score: p_human held for on_hops = 2 hops (min of this hop and the one before;
+    # before the stream, 0), the statistic the on-rule thresholds
+    held = np.minimum(scores, np.concatenate([[0.0], scores[:-1]]))
+    assert np.allclose(dec.score, held, atol=1e-9)
+    raw = NeuralDetector(load_model(path), NeuralConfig(on_hops=2, off_s=0.05, off_ratio=0.5,
+                                                        warm_up_hops=0, score_hops=1))
+    raw.net = Fixed()
+    assert np.allclose(raw.process(block(np.zeros((9, 40), np.float32))).score, scores)
     # on after 2 hops >= 0.5 (index 3); off after 2 hops < 0.25 (indices 6, 7)
     assert dec.motion.tolist() == [False, False, False, True, True, True, True, False, False]
 

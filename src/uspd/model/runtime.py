@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from uspd.detect import Decisions
@@ -36,7 +37,7 @@ from uspd.errors import ConfigError, InputError, MissingComponentError
 CLASSES = ("nothing", "non_human", "minor", "major")
 FORMAT = "uspd-neural-v1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins")
+FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins", "speaker_null")
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,8 @@ class NeuralConfig:
     context_s: float | None = None  # sensitive period after motion (s); 0 = no context
     context_threshold: float | None = None  # on-threshold within the context period
     warm_up_hops: int | None = None  # first hops reported as score 0 (None: receptive field)
+    score_hops: int | None = None  # reported score: min p_human over this many hops (None:
+    # on_hops, the statistic the strict rule thresholds; 1: raw per-hop p_human)
 
 
 class DecisionLogic:
@@ -280,8 +283,11 @@ class DecisionLogic:
 class NeuralDetector:
     """Streaming detector (uspd.detect protocol) running the numpy network on FeatureBlocks.
 
-    score = p_human per hop; motion with hysteresis (see NeuralConfig); kind = "major" or
-    "minor" by the larger class probability while motion is on, else "none".
+    score = sustained p_human: its minimum over the last `score_hops` hops (default on_hops),
+    i.e. the statistic the strict on-rule compares with its threshold, so that a threshold
+    sweep over the score (DET curve) sweeps the detector's own rule rather than single-hop
+    flicker. motion with hysteresis (see NeuralConfig); kind = "major" or "minor" by the
+    larger class probability while motion is on, else "none".
     The first receptive-field hops of a stream (1.175 s) are warm-up: score 0, no motion.
     Output is identical for any split of the feature stream into blocks.
     """
@@ -330,6 +336,10 @@ class NeuralDetector:
             off_ratio=self.cfg.off_ratio,
             off_hops=max(1, round(self.cfg.off_s / self.fe_cfg.hop_s)),
         )
+        score_hops = self.cfg.score_hops
+        self.score_hops = self.logic.on_hops if score_hops is None else int(score_hops)
+        if self.score_hops < 1:
+            raise ConfigError(f"neural score_hops must be >= 1, not {self.score_hops}")
         self.net = bundle.network()
         self.reset()
 
@@ -352,6 +362,7 @@ class NeuralDetector:
         self.net.reset()
         self.logic.reset()
         self._hops_seen = 0
+        self._recent = np.zeros(self.score_hops - 1)  # last p_human values (warm-up: 0)
 
     def process(self, feats: FeatureBlock) -> Decisions:
         logits = self.net.process(feats.doppler_db)
@@ -366,10 +377,19 @@ class NeuralDetector:
             score[:warm] = 0.0
         self._hops_seen += score.shape[0]
         motion = self.logic.process(score)
+        score = self._sustained(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")
         kind = np.where(probs[:, i_major] >= probs[:, i_minor], "major", "minor")
         kind = np.where(motion, kind, "none").astype("<U5")
         return Decisions(np.asarray(feats.t_end_s, float).copy(), score, motion, kind)
+
+    def _sustained(self, p: NDArray) -> NDArray[np.float64]:
+        """Running minimum of p_human over score_hops hops (state: the last score_hops-1)."""
+        if self.score_hops == 1:
+            return p
+        joined = np.concatenate([self._recent, p])
+        self._recent = joined[joined.size - (self.score_hops - 1):]
+        return sliding_window_view(joined, self.score_hops).min(axis=1)
 
 
 def neural_factory(fe_cfg: FrontEndConfig) -> NeuralDetector:
