@@ -1,5 +1,6 @@
 """Regenerate docs/figures/: one Doppler spectrogram per scene family (seed 1, 20 s, echo-like
-device) through the same front end as `uspd plot`, with labels and baseline detections.
+device) through the same front end as `uspd plot`, with labels and the shipped neural
+detector's decisions.
 
     .venv/bin/python tools/docs_figures.py [--families walk-in,empty-fan] [--device echo]
 """
@@ -10,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from uspd.audio import ArraySource
+from uspd.model.train_job import register_builtin
 from uspd.plot import plot_run
 from uspd.runner import run_detectors
 from uspd.sim.library import SCENES, make_scene
@@ -25,14 +27,15 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    register_builtin()
     for fam in args.families.split(","):
         rec = render(make_scene(fam, seed=1, duration_s=args.duration, device=args.device))
-        run = run_detectors(ArraySource(rec.audio, rec.fs_hz), ["baseline"], keep_features=True)
+        run = run_detectors(ArraySource(rec.audio, rec.fs_hz), ["neural"], keep_features=True)
         suffix = "" if args.device == "echo" else f"-{args.device}"
         png = plot_run(
-            run, OUT / f"{fam}{suffix}.png", labels=rec.labels, detector="baseline",
+            run, OUT / f"{fam}{suffix}.png", labels=rec.labels, detector="neural",
             title=f"{fam} ({args.device}, {rec.labels.carrier_hz / 1000:.1f} kHz tone, "
-                  f"{rec.fs_hz / 1000:g} kHz sampling); black band: baseline detections",
+                  f"{rec.fs_hz / 1000:g} kHz sampling); black band: neural detections",
             db_range=(-110.0, -40.0),
         )
         print(f"wrote {png}")

@@ -430,7 +430,7 @@ class Report:
         """FA/h at the score threshold giving target_recall of major events (headline)."""
         return self.det.operating_point(target_recall) if self.det is not None else None
 
-    def to_dict(self, target_recalls: Sequence[float] = (0.9, 0.99)) -> dict[str, Any]:
+    def to_dict(self, target_recalls: Sequence[float] = (0.9, 0.95, 0.99)) -> dict[str, Any]:
         """JSON-able summary (nan -> None)."""
 
         def clean(x: Any) -> Any:
