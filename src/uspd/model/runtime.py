@@ -389,7 +389,16 @@ class NeuralDetector:
             return p
         joined = np.concatenate([self._recent, p])
         self._recent = joined[joined.size - (self.score_hops - 1):]
-        return sliding_window_view(joined, self.score_hops).min(axis=1)
+        return held_min(joined, self.score_hops, prefixed=True)
+
+
+def held_min(p: NDArray, hops: int, prefixed: bool = False) -> NDArray[np.float64]:
+    """p held over `hops` hops: out[i] = min(p[i - hops + 1 .. i]), hops before the start
+    counting as 0 (the warm-up score). prefixed=True: p already starts with the hops - 1
+    earlier values, and the output has p.size - hops + 1 entries."""
+    if not prefixed:
+        p = np.concatenate([np.zeros(hops - 1), p])
+    return sliding_window_view(p, hops).min(axis=1)
 
 
 def neural_factory(fe_cfg: FrontEndConfig) -> NeuralDetector:

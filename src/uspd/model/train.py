@@ -44,7 +44,7 @@ from uspd.model.dataset import (
     window_index,
 )
 from uspd.model.net import DopplerTCN, count_budget, export_npz
-from uspd.model.runtime import CLASSES, Arch
+from uspd.model.runtime import CLASSES, Arch, held_min
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class TrainConfig:
     weight_decay: float = 1e-2
     grad_clip: float = 1.0
     seed: int = 0
-    target_recall: float = 0.99  # checkpoint selection: FA/h at this major recall
+    target_recall: float = 0.99  # checkpoint selection: FA/h at this major recall ...
+    selection_hold_hops: int = 12  # ... of p_human held this many hops (the deployed score)
     window_hops: int = 0  # 0: receptive field + out_hops - 1
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points
@@ -77,6 +78,8 @@ class TrainConfig:
             raise ConfigError("train: epochs, steps_per_epoch and batch must be >= 1")
         if not 0 < self.target_recall <= 1:
             raise ConfigError("train: target_recall must lie in (0, 1]")
+        if self.selection_hold_hops < 1:
+            raise ConfigError("train: selection_hold_hops must be >= 1")
         if len(self.class_weight) != len(CLASSES) or min(self.class_weight) <= 0:
             raise ConfigError(f"train: class_weight needs {len(CLASSES)} positive weights")
         if self.out_hops < 1 or (self.window_hops and self.window_hops < self.out_hops):
@@ -103,9 +106,10 @@ def _predict(model: DopplerTCN, rec: Recording) -> np.ndarray:
 
 def validate(
     model: DopplerTCN, recs: Sequence[Recording], target_recall: float,
-    eval_cfg: EvalConfig | None = None,
+    eval_cfg: EvalConfig | None = None, hold_hops: int = 1,
 ) -> dict[str, float]:
-    """Validation loss, and FA/h, threshold and recall at target_recall of major motion."""
+    """Validation loss, and FA/h, threshold and recall at target_recall of major motion, with
+    p_human held over hold_hops hops as the score (as the deployed detector reports it)."""
     model.eval()
     items, losses, n = [], 0.0, 0
     for r in recs:
@@ -116,7 +120,8 @@ def validate(
         z = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(z.astype(np.float64))
         p /= p.sum(axis=1, keepdims=True)
-        score = p[:, CLASSES.index("minor")] + p[:, CLASSES.index("major")]
+        score = held_min(p[:, CLASSES.index("minor")] + p[:, CLASSES.index("major")],
+                         hold_hops)
         items.append((Decisions(r.t_end_s, score, score >= 0.5), r.labels))
     rep = evaluate_corpus(items, cfg=eval_cfg)
     op = rep.operating_point(target_recall)
@@ -231,7 +236,8 @@ def train_model(
                     run_loss += float(loss.detach())
                     progress.update(task, advance=1, epoch=epoch, loss=float(loss.detach()))
                 metrics = {"epoch": epoch, "train_loss": run_loss / cfg.steps_per_epoch,
-                           **validate(model, val, cfg.target_recall)}
+                           **validate(model, val, cfg.target_recall,
+                                       hold_hops=cfg.selection_hold_hops)}
                 history.append(metrics)
                 progress.update(task, fa=f"{metrics['fa_per_hour']:.2f}")
                 key = _selection_key(metrics)
