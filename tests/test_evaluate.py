@@ -192,6 +192,26 @@ def test_det_curve_monotone_and_exact():
     assert run(thr_hi + 1e-9).major.recall < 0.99
 
 
+def test_det_curve_resolves_scores_crowded_near_one():
+    # a confident detector: events score 1 - 1e-4 .. 1 - 1e-3, empty time mostly ~0 with a few
+    # hops up to 0.99; the perfect point (no miss, no false alarm) must be on the curve even
+    # though the rank-spaced grid of hop scores has no value in (0.99, 1)
+    segs, start = [], 0.0
+    for _ in range(10):
+        segs += [(start, start + 20.0, "empty"), (start + 20.0, start + 22.0, "major", 1.0)]
+        start += 22.0
+    lab = make_labels(segs)
+    t = times(lab.duration_s)
+    rng = np.random.default_rng(5)
+    score = rng.uniform(0.0, 1e-3, t.size)
+    score[rng.choice(t.size, 30, replace=False)] = 0.99
+    major = np.array([lab.label_at(x) == "major" for x in t])
+    score[major] = 1.0 - rng.uniform(1e-4, 1e-3, major.sum())
+    det = evaluate_corpus([(SimpleNamespace(t_s=t, motion=major, score=score), lab)]).det
+    perfect = (det.miss_rate == 0.0) & (det.fa_count == 0)
+    assert perfect.any()
+
+
 def test_stuck_output_keeps_counting():
     lab = make_labels([(0, 36, "empty")])
     t = times(36)

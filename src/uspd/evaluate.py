@@ -44,7 +44,7 @@ class EvalConfig:
     near_m: float = 2.0  # "near" minor motion: distance_m <= this (m)
     merge_gap_s: float = 0.5  # same-label segments closer than this form one event (s)
     fa_repeat_s: float = 10.0  # a motion run in empty time counts once more per this long (s)
-    det_max_points: int = 200  # thresholds on a DET curve
+    det_max_points: int = 200  # thresholds on a DET curve (plus every event's max score)
 
 
 # ----------------------------------------------------------------------------- events
@@ -387,11 +387,14 @@ class DetCurve:
             parts_s += [r.fa_score, np.array([-np.inf])]
         t = np.concatenate(parts_t) if parts_t else np.zeros(0)
         s = np.concatenate(parts_s) if parts_s else np.zeros(0)
-        cand = np.unique(np.concatenate([ev, s]))
-        cand = cand[np.isfinite(cand)]
+        # every event's maximum score (where recall changes) plus up to det_max_points score
+        # values evenly spaced in rank (where false alarms change); without the event scores a
+        # detector whose scores crowd near 1 would get no threshold in its useful range
+        cand = np.unique(s[np.isfinite(s)])
         if cand.size > cfg.det_max_points:
             idx = np.linspace(0, cand.size - 1, cfg.det_max_points).round().astype(int)
-            cand = np.unique(cand[idx])
+            cand = cand[idx]
+        cand = np.unique(np.concatenate([ev[np.isfinite(ev)], cand]))
         thr = np.concatenate([[np.inf], cand[::-1]])
         curve = DetCurve(
             thr, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), ev, t, s,
