@@ -38,20 +38,21 @@ SUITE = {
 }  # fmt: skip
 
 
-def jobs(scale: float, model: str | None = None) -> list[tuple[str, int, float, str, str | None]]:
+def jobs(scale: float) -> list[tuple[str, int, float, str]]:
     out = []
     seed = TEST_SEED0
     for fam, (count, dur) in SUITE.items():
         for j in range(max(1, round(count * scale))):
             device = "laptop" if j % 3 == 2 else "echo"
-            out.append((fam, seed, dur, device, model))
+            out.append((fam, seed, dur, device))
             seed += 1
     return out
 
 
 def register_neural(model: str | None) -> None:
     """'neural' (the shipped model, or the .npz at `model`) and 'neural-raw', the same model
-    with its per-hop p_human as score (no holding over on_hops): for the DET comparison."""
+    with its per-hop p_human as score (no holding over on_hops): for the DET comparison.
+    Runs once per worker process (pool initializer)."""
     from uspd.detect import register_detector
     from uspd.model.runtime import NeuralConfig, NeuralDetector, load_model
     from uspd.model.train_job import BUILTIN_NPZ
@@ -62,14 +63,13 @@ def register_neural(model: str | None) -> None:
                       lambda fe: NeuralDetector(bundle, NeuralConfig(score_hops=1), fe_cfg=fe))
 
 
-def run_one(job: tuple[str, int, float, str, str | None]):
+def run_one(job: tuple[str, int, float, str]):
     from uspd.audio import ArraySource
     from uspd.runner import run_detectors
     from uspd.sim.library import make_scene
     from uspd.sim.render import render
 
-    fam, seed, dur, device, model = job
-    register_neural(model)
+    fam, seed, dur, device = job
     rec = render(make_scene(fam, seed=seed, duration_s=dur, device=device))
     names = ["neural", "neural-raw", "baseline"]
     run = run_detectors(ArraySource(rec.audio, rec.fs_hz), names)
@@ -89,13 +89,15 @@ def main() -> None:
 
     from uspd.evaluate import compare, evaluate_corpus, plot_det
 
-    todo = jobs(args.scale, args.model)
+    todo = jobs(args.scale)
     audio_h = sum(j[2] for j in todo) / 3600
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, workers {args.workers}; "
           f"{len(todo)} recordings, {audio_h:.2f} h of audio, seeds {TEST_SEED0}+")
     t0 = time.perf_counter()
     results = []
-    with Progress() as bar, ProcessPoolExecutor(args.workers) as pool:
+    with Progress() as bar, ProcessPoolExecutor(
+        args.workers, initializer=register_neural, initargs=(args.model,)
+    ) as pool:
         task = bar.add_task("render + detect", total=len(todo))
         for r in pool.map(run_one, todo, chunksize=1):
             results.append(r)

@@ -131,7 +131,8 @@ def test_export_load_and_detector(tmp_path):
     assert np.array_equal(np.concatenate([p.t_s for p in parts]), whole.t_s)
     # with on_hops = 4 the score is p_human held for 4 hops, also across block edges
     held = NeuralDetector(bundle, NeuralConfig(on_hops=4))
-    parts = [held.process(block(x[a:b], a)) for a, b in ((0, 60), (60, 61), (61, 63), (63, 200))]
+    parts = [held.process(block(x[a:b], a)) for a, b in ((0, 60), (60, 61), (61, 63), (63, 63),
+                                                        (63, 200))]
     got = np.concatenate([p.score for p in parts])
     want = np.lib.stride_tricks.sliding_window_view(np.r_[0, 0, 0, whole.score], 4).min(1)
     assert np.array_equal(got, want)

@@ -125,8 +125,8 @@ class FrontEnd:
         self._clutter = ClutterFilter(
             self.fs_bb_hz, self.clutter_cutoff_hz, self.n_mics, cfg.clutter_order
         )
-        self._null = SpeakerNull(self.fs_bb_hz, self.n_mics, cfg.speaker_null_tau_s)
-        self._null.active = self._null.active and cfg.speaker_null
+        self._null = SpeakerNull(self.fs_bb_hz, self.n_mics, cfg.speaker_null_tau_s,
+                                 enabled=cfg.speaker_null)
         window_bb = max(self.plan.hop_bb, round(cfg.window_s * self.fs_bb_hz))
         self._analyzer = DopplerAnalyzer(
             self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps, cfg.n_velocity_bins,

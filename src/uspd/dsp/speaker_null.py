@@ -32,11 +32,12 @@ class SpeakerNull:
     """Streaming projection of (n_mics, n) complex baseband onto the complement of the static
     spatial signature; explicit state, bit-identical for any split of the input."""
 
-    def __init__(self, fs_bb_hz: float, n_mics: int, time_constant_s: float = 0.5):
+    def __init__(self, fs_bb_hz: float, n_mics: int, time_constant_s: float = 0.5,
+                 enabled: bool = True):
         if time_constant_s <= 0:
             raise ValueError("speaker null: time_constant_s must be > 0")
         self.n_mics = int(n_mics)
-        self.active = self.n_mics >= 2
+        self.active = enabled and self.n_mics >= 2
         alpha = 1.0 - float(np.exp(-1.0 / (time_constant_s * fs_bb_hz)))
         self._b = np.array([alpha])
         self._a = np.array([1.0, alpha - 1.0])
@@ -64,6 +65,7 @@ class SpeakerNull:
         if not self.active or x.shape[-1] == 0:
             return x
         s = self.signature(x)
-        power = np.einsum("mn,mn->n", s.conj(), s).real
-        along = np.einsum("mn,mn->n", s.conj(), x) / np.maximum(power, 1e-300)
+        s_conj = s.conj()
+        power = np.einsum("mn,mn->n", s_conj, s).real
+        along = np.einsum("mn,mn->n", s_conj, x) / np.maximum(power, 1e-300)
         return x - s * along

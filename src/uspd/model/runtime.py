@@ -385,20 +385,18 @@ class NeuralDetector:
 
     def _sustained(self, p: NDArray) -> NDArray[np.float64]:
         """Running minimum of p_human over score_hops hops (state: the last score_hops-1)."""
-        if self.score_hops == 1:
-            return p
-        joined = np.concatenate([self._recent, p])
-        self._recent = joined[joined.size - (self.score_hops - 1):]
-        return held_min(joined, self.score_hops, prefixed=True)
+        held = held_min(p, self.score_hops, before=self._recent)
+        self._recent = np.concatenate([self._recent, p])[p.size:]
+        return held
 
 
-def held_min(p: NDArray, hops: int, prefixed: bool = False) -> NDArray[np.float64]:
-    """p held over `hops` hops: out[i] = min(p[i - hops + 1 .. i]), hops before the start
-    counting as 0 (the warm-up score). prefixed=True: p already starts with the hops - 1
-    earlier values, and the output has p.size - hops + 1 entries."""
-    if not prefixed:
-        p = np.concatenate([np.zeros(hops - 1), p])
-    return sliding_window_view(p, hops).min(axis=1)
+def held_min(p: NDArray, hops: int, before: NDArray | None = None) -> NDArray[np.float64]:
+    """p held over `hops` hops: out[i] = min(p[i - hops + 1 .. i]). before: the hops - 1
+    values preceding p (default 0, the warm-up score)."""
+    if p.size == 0:  # an empty block of hops
+        return np.zeros(0)
+    before = np.zeros(hops - 1) if before is None else before
+    return sliding_window_view(np.concatenate([before, p]), hops).min(axis=1)
 
 
 def neural_factory(fe_cfg: FrontEndConfig) -> NeuralDetector:
