@@ -171,3 +171,20 @@ def test_evaluate_scores_a_corpus(tmp_path: Path):
     assert res.returncode == 0, res.stderr.decode()
     report = json.loads(out.read_text())["baseline"]
     assert report["n_recordings"] == 2
+
+
+def test_mine_writes_a_hard_negative_list_and_refuses_to_overwrite(tmp_path):
+    cfg = tmp_path / "mine.toml"
+    out = tmp_path / "hn.json"
+    cfg.write_text(f'[data]\nduration_s = 3.0\nworkers = 1\ncache_dir = "{tmp_path / "c"}"\n'
+                   f'[mine]\ncandidates = {{empty-fan = 2}}\nthreshold = 0.0\nout = "{out}"\n')
+    res = run("mine", "--config", cfg)
+    assert res.returncode == 0, res.stderr.decode()
+    doc = json.loads(out.read_text())
+    assert doc["candidates"] == 2 and len(doc["scenes"]) == 2  # threshold 0 keeps both
+    assert all(200_000 <= s["seed"] - 1000 < 500_000 for s in doc["scenes"])
+    before = out.read_bytes()
+    assert_one_line_error(run("mine", "--config", cfg), 2)
+    assert out.read_bytes() == before
+    cfg.write_text("[mine]\ncandidate = {empty-fan = 2}\n")
+    assert_one_line_error(run("mine", "--config", cfg, "-o", tmp_path / "x.json"), 2)

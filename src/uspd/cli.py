@@ -278,6 +278,25 @@ def train(
 
 
 @app.command()
+def mine(
+    config: Annotated[Path | None, typer.Option(help="TOML recipe; its [mine] table says "
+                                                "which candidate scenes to render.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model .npz to mine with (default: the "
+                                               "shipped one).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Hard-negative list to "
+                                             "write (default: the recipe's mine.out).")]
+    = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing list.")] = False,
+) -> None:
+    """Find simulated scenes the model false-alarms on (hard negatives for `uspd train`)."""
+    from uspd.model.train_job import run_mining
+
+    _one_line_warnings()
+    path = run_mining(config, model, out, force=force, echo=typer.echo, progress=_progress)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="Where demo.png, demo.wav and "
                                           "demo.json go (replaced on each run).")]

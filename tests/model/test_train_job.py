@@ -9,6 +9,7 @@ pytest.importorskip("torch")
 
 from uspd.errors import ConfigError
 from uspd.model.dataset import MAJOR, NOTHING
+from uspd.model.mining import MinedScene, write_hard_negatives
 from uspd.model.recipe import load_recipe
 from uspd.model.runtime import load_model
 from uspd.model.simdata import SceneSpec, build_recordings
@@ -29,17 +30,25 @@ def test_simulated_features_carry_targets_from_the_labels(tmp_path):
 
 
 def test_tiny_training_run_writes_a_loadable_model(tmp_path):
+    hard = tmp_path / "hn.json"
+    write_hard_negatives(hard, [MinedScene(SceneSpec("empty-fan", 201_000, 5.0, "laptop"),
+                                           0.9, 1, 5.0)], 0.5, {})
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(
         f'out_dir = "{tmp_path / "out"}"\n'
         "[data]\ntrain_random = 0\nval_random = 0\nduration_s = 5.0\nworkers = 1\n"
-        f'cache_dir = "{tmp_path / "cache"}"\n'
+        f'cache_dir = "{tmp_path / "cache"}"\nhard_negatives = "{hard}"\n'
         'train_named = {walk-in = 2, empty-fan = 1}\nval_named = {walk-in = 1, empty-quiet = 1}\n'
         "[train]\nepochs = 2\nsteps_per_epoch = 5\nbatch = 8\nprogress = false\n"
     )
-    path = run_training(cfg, None, echo=lambda s: None)
+    said = []
+    path = run_training(cfg, None, echo=said.append)
     manifest = json.loads(path.with_suffix(".json").read_text())
     assert manifest["data"]["data"]["train_named"] == {"walk-in": 2, "empty-fan": 1}
+    # the mined scene joins the training set with its own sampling weight
+    assert manifest["train"]["n_train_recordings"] == 4
+    assert manifest["train"]["n_weighted_recordings"] == 1
+    assert any("1 mined hard negatives" in s for s in said)
     assert manifest["budget"]["params"] <= 50_000
     bundle = load_model(path)
     assert 0.0 < bundle.manifest["threshold"] <= 1.0

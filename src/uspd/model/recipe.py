@@ -1,7 +1,8 @@
 """The training recipe behind `uspd train --config FILE`: simulated data + TrainConfig.
 
-Seed ranges keep the sets apart: training scenes use seeds from `data.seed`, validation from
-`data.seed + VAL_OFFSET`; the held-out test corpus (benchmarks/evaluate_model.py) uses seeds
+Seed ranges keep the sets apart: training scenes use seeds from `data.seed`, hard-negative
+mining candidates (`uspd mine`, [mine]) from `data.seed + MINE_OFFSET`, validation from
+`data.seed + VAL_OFFSET`; the held-out test corpus (benchmarks/heldout_eval.py) uses seeds
 from TEST_SEED0, which no recipe may reach.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from uspd.config import load_toml, override
 from uspd.errors import ConfigError
 
+MINE_OFFSET = 200_000
 VAL_OFFSET = 500_000
 TEST_SEED0 = 900_000_000
 
@@ -36,11 +38,31 @@ class DataConfig:
     laptop_fraction: float = 0.3
     cache_dir: str = "runs/cache"
     workers: int = 2
+    hard_negatives: str = ""  # JSON list written by `uspd mine` ("" = none), added to training
+    hard_negative_weight: float = 3.0  # sampling weight of their windows (others: 1)
+
+
+MINE_FAMILIES = {
+    "empty-fan": 240, "empty-curtain-air": 80, "empty-music": 80, "empty-ultrasonic": 40,
+    "random": 160,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MineConfig:
+    """What `uspd mine` renders and keeps: candidate scenes per family ("random" = the scene
+    sampler) with seeds from data.seed + MINE_OFFSET, each data.duration_s long."""
+
+    candidates: dict = field(default_factory=lambda: dict(MINE_FAMILIES))
+    laptop_fraction: float = 0.5  # of the named candidates (laptops false-alarm more)
+    threshold: float = 0.5  # keep scenes whose deployed score in empty time reaches this
+    out: str = "runs/hard_negatives.json"
 
 
 @dataclass(frozen=True)
 class Recipe:
     data: DataConfig = field(default_factory=DataConfig)
+    mine: MineConfig = field(default_factory=MineConfig)
     train: object = None  # uspd.model.train.TrainConfig (torch is imported lazily)
     out_dir: str = "runs/train"
 
@@ -50,15 +72,21 @@ def load_recipe(path: str | Path | None) -> Recipe:
     from uspd.model.train import TrainConfig
 
     table = load_toml(path) if path else {}
-    unknown = set(table) - {"data", "train", "out_dir"}
+    unknown = set(table) - {"data", "train", "mine", "out_dir"}
     if unknown:
         raise ConfigError(f"unknown configuration section(s): {', '.join(sorted(unknown))}")
     data = override(DataConfig(), table.get("data", {}), where="data.")
     train = override(TrainConfig(), table.get("train", {}), where="train.")
+    mine = override(MineConfig(), table.get("mine", {}), where="mine.")
     if data.seed + VAL_OFFSET + 10_000 > TEST_SEED0:
         raise ConfigError("data.seed would reach the held-out test seeds")
-    return Recipe(data=data, train=train, out_dir=str(table.get("out_dir", "runs/train")))
+    if sum(mine.candidates.values()) > VAL_OFFSET - MINE_OFFSET:
+        raise ConfigError("mine.candidates would reach the validation seeds")
+    if data.hard_negative_weight <= 0:
+        raise ConfigError("data.hard_negative_weight must be > 0")
+    return Recipe(data=data, mine=mine, train=train,
+                  out_dir=str(table.get("out_dir", "runs/train")))
 
 
 def recipe_dict(recipe: Recipe) -> dict:
-    return {"data": asdict(recipe.data), "out_dir": recipe.out_dir}
+    return {"data": asdict(recipe.data), "mine": asdict(recipe.mine), "out_dir": recipe.out_dir}

@@ -169,12 +169,13 @@ def _selection_key(m: dict[str, float]) -> tuple[float, float]:
 
 def train_model(
     train_items: Sequence[Any], val_items: Sequence[Any], cfg: TrainConfig | None = None,
-    out_dir: str | Path = ".",
+    out_dir: str | Path = ".", weights: Sequence[float] | None = None,
 ) -> TrainResult:
     """Train, select the checkpoint with the fewest validation FA/h at target recall, export.
 
     Items: `Recording`s or tuples (features (n_hops, n_bins) raw dB, per-hop class targets
-    [, t_end_s [, Labels]]); see uspd.model.dataset.as_recording.
+    [, t_end_s [, Labels]]); see uspd.model.dataset.as_recording. weights: optional sampling
+    weight per training item (e.g. > 1 for mined hard negatives), on top of class balance.
     Writes <out_dir>/<cfg.name>.npz + .json (the runtime's format) and returns a TrainResult.
     """
     cfg = cfg or TrainConfig()
@@ -194,6 +195,11 @@ def train_model(
     if rec_i.size == 0:
         raise InputError(f"train: no recording is at least {win} hops long")
     prob = balanced_weights(cls) * np.asarray(cfg.class_weight, float)[cls]
+    if weights is not None:
+        w = np.asarray(weights, float)
+        if w.shape != (len(train),) or not np.all(w > 0):
+            raise InputError("train: need one positive sampling weight per training item")
+        prob *= w[rec_i]
     prob /= prob.sum()
 
     prev_det = torch.are_deterministic_algorithms_enabled()
@@ -262,6 +268,8 @@ def train_model(
         "train": {
             "seed": cfg.seed, "best_epoch": best[1], "epochs_run": len(history),
             "n_train_recordings": len(train), "n_val_recordings": len(val),
+            "n_weighted_recordings": 0 if weights is None else int(
+                np.count_nonzero(np.asarray(weights) != 1.0)),
             "n_train_hops": int(sum(r.targets.size for r in train)),
             "class_hops": np.bincount(
                 np.concatenate([r.targets for r in train]), minlength=len(CLASSES)).tolist(),

@@ -3,6 +3,7 @@ as the shipped default model. Torch is imported only inside run_training."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from uspd.dsp.frontend import FrontEndConfig
+from uspd.model.simdata import build_recordings, mixed_specs
 
 BUILTIN_DIR = Path(__file__).parent / "weights"
 BUILTIN_NPZ = BUILTIN_DIR / "default.npz"
@@ -35,9 +37,9 @@ def run_training(
     progress=None,
 ) -> Path:
     """Run the recipe at `config` (defaults if None); returns the written .npz path."""
+    from uspd.model.mining import read_hard_negatives
     from uspd.model.recipe import VAL_OFFSET, load_recipe, recipe_dict
     from uspd.model.runtime import load_model
-    from uspd.model.simdata import build_recordings, mixed_specs
     from uspd.model.train import train_model
     from uspd.model.tune import tune_decision
 
@@ -46,21 +48,19 @@ def run_training(
     out = Path(out_dir or recipe.out_dir)
     train_specs = mixed_specs(d.train_random, d.train_named, d.seed, d.duration_s,
                               d.laptop_fraction)
+    weights = [1.0] * len(train_specs)
+    if d.hard_negatives:
+        mined = read_hard_negatives(d.hard_negatives, (d.seed, d.seed + VAL_OFFSET))
+        echo(f"adding {len(mined)} mined hard negatives from {d.hard_negatives} "
+             f"(sampling weight {d.hard_negative_weight:g})")
+        train_specs += mined
+        weights += [d.hard_negative_weight] * len(mined)
     val_specs = mixed_specs(d.val_random, d.val_named, d.seed + VAL_OFFSET, d.duration_s,
                             d.laptop_fraction)
-
-    def build(specs, what):
-        if progress is None:
-            return build_recordings(specs, d.cache_dir, workers=d.workers)
-        with progress() as bar:
-            task = bar.add_task(f"simulating {what} ({len(specs)} scenes)", total=len(specs))
-            return build_recordings(specs, d.cache_dir, workers=d.workers,
-                                    progress=lambda i, n: bar.update(task, completed=i))
-
-    train_recs = build(train_specs, "training set")
-    val_recs = build(val_specs, "validation set")
+    train_recs = _simulate(train_specs, "training set", d, progress)
+    val_recs = _simulate(val_specs, "validation set", d, progress)
     cfg = replace(recipe.train, feature=asdict(FrontEndConfig()))
-    res = train_model(train_recs, val_recs, cfg, out)
+    res = train_model(train_recs, val_recs, cfg, out, weights=weights)
     manifest_path = res.model_path.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
@@ -79,3 +79,59 @@ def run_training(
             shutil.copyfile(manifest_path, BUILTIN_NPZ.with_suffix(".json"))
             echo(f"installed as {BUILTIN_NPZ}")
     return res.model_path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _simulate(specs, what: str, data, progress=None):
+    """Cached feature recordings of `specs` (data: the recipe's DataConfig), with a bar."""
+    if progress is None:
+        return build_recordings(specs, data.cache_dir, workers=data.workers)
+    with progress() as bar:
+        task = bar.add_task(f"simulating {what} ({len(specs)} scenes)", total=len(specs))
+        return build_recordings(specs, data.cache_dir, workers=data.workers,
+                                progress=lambda i, n: bar.update(task, completed=i))
+
+
+def run_mining(
+    config: Path | None,
+    model: Path | None,
+    out: Path | None,
+    force: bool = False,
+    echo: Callable[[str], None] = print,
+    progress=None,
+) -> Path:
+    """`uspd mine`: render the recipe's [mine] candidates (cached), score them with `model`
+    (default: the shipped one) and write the hard negatives (an existing list only if
+    `force`); returns the path written."""
+    from uspd.corpus import check_writable
+    from uspd.model.mining import mine, write_hard_negatives
+    from uspd.model.recipe import MINE_OFFSET, load_recipe
+    from uspd.model.runtime import NeuralDetector, load_model
+
+    recipe = load_recipe(config)
+    d, m = recipe.data, recipe.mine
+    out = Path(out or m.out)
+    check_writable(out, force)
+    model_path = Path(model) if model else BUILTIN_NPZ
+    detector = NeuralDetector(load_model(model_path))
+    named = {k: v for k, v in m.candidates.items() if k != "random"}
+    specs = mixed_specs(int(m.candidates.get("random", 0)), named, d.seed + MINE_OFFSET,
+                        d.duration_s, m.laptop_fraction)
+    recs = _simulate(specs, "mining candidates", d, progress)
+    mined = mine(detector, specs, recs)
+    about = {"model": str(model_path), "model_sha256": _sha256(model_path),
+             "seed0": d.seed + MINE_OFFSET,
+             "duration_s": d.duration_s, "candidate_counts": m.candidates}
+    kept = write_hard_negatives(out, mined, m.threshold, about)
+    hours = sum(x.empty_s for x in mined) / 3600.0
+    fas = sum(x.false_alarms for x in mined)
+    echo(f"{len(mined)} candidates, {hours:.2f} h empty: {fas} false alarms with the model's "
+         f"own decisions; {len(kept)} scenes reach score {m.threshold:g}")
+    for x in kept[:10]:
+        device = "-" if x.spec.scene == "random" else x.spec.device  # the sampler's choice
+        echo(f"  {x.spec.scene:18s} seed {x.spec.seed} {device:6s} "
+             f"peak {x.peak_score:.3f}  false alarms {x.false_alarms}")
+    return out
