@@ -1,10 +1,10 @@
 """Choose the neural detector's decision logic on validation data (not on the test set).
 
-The network's per-hop p_human is computed once per recording; then a grid of decision
-settings (strict threshold and on_hops out of context, the context period and its threshold)
-is scored with uspd.evaluate. Rule: among settings with at most `max_false_alarms` on the
-validation empty time, the highest major recall, then minor recall within 2 m, then the
-fewest false alarms.
+The network's per-hop p_human is computed once per recording (zero during the warm-up hops,
+as NeuralDetector reports it); then a grid of decision settings (strict threshold and
+on_hops out of context, the context period and its threshold) is scored with uspd.evaluate.
+Rule: among settings with at most `max_false_alarms` on the validation empty time, the
+highest major recall, then minor recall within 2 m, then the fewest false alarms.
 """
 
 from __future__ import annotations
@@ -46,7 +46,12 @@ class TunedDecision:
 def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
                   hop_s: float = 0.025) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring)."""
-    scores = [p_human(softmax(bundle.network().process(r.features))) for r in recs]
+    warm_up = bundle.arch.receptive_field_hops  # as NeuralDetector: no motion while filling
+    scores = []
+    for r in recs:
+        sc = p_human(softmax(bundle.network().process(r.features)))
+        sc[:warm_up] = 0.0
+        scores.append(sc)
     off = NeuralConfig()
     best: tuple | None = None
     for thr, on_hops, ctx_s, ctx_thr in itertools.product(
