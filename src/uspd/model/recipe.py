@@ -16,6 +16,7 @@ from uspd.errors import ConfigError
 
 MINE_OFFSET = 200_000
 VAL_OFFSET = 500_000
+VAL_LONG_OFFSET = 10_000  # long validation recordings: data.seed + VAL_OFFSET + this
 TEST_SEED0 = 900_000_000
 
 TRAIN_FAMILIES = {
@@ -38,6 +39,11 @@ class DataConfig:
     laptop_fraction: float = 0.3
     cache_dir: str = "runs/cache"
     workers: int = 2
+    # long empty-room validation recordings (val_long_s each, half on the laptop device, seeds
+    # after the validation scenes): enough empty time to resolve false alarms per hour when
+    # selecting the checkpoint and tuning the decision logic
+    val_long: dict = field(default_factory=dict)
+    val_long_s: float = 120.0
     hard_negatives: str = ""  # JSON list written by `uspd mine` ("" = none), added to training
     hard_negative_weight: float = 3.0  # sampling weight of their windows (others: 1)
 
@@ -78,8 +84,10 @@ def load_recipe(path: str | Path | None) -> Recipe:
     data = override(DataConfig(), table.get("data", {}), where="data.")
     train = override(TrainConfig(), table.get("train", {}), where="train.")
     mine = override(MineConfig(), table.get("mine", {}), where="mine.")
-    if data.seed + VAL_OFFSET + 10_000 > TEST_SEED0:
+    if data.seed + VAL_OFFSET + VAL_LONG_OFFSET + 10_000 > TEST_SEED0:
         raise ConfigError("data.seed would reach the held-out test seeds")
+    if data.val_random + sum(data.val_named.values()) > VAL_LONG_OFFSET:
+        raise ConfigError("data.val_random + val_named would reach the long validation seeds")
     if sum(mine.candidates.values()) > VAL_OFFSET - MINE_OFFSET:
         raise ConfigError("mine.candidates would reach the validation seeds")
     if data.hard_negative_weight <= 0:
