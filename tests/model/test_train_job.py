@@ -37,7 +37,7 @@ def test_tiny_training_run_writes_a_loadable_model(tmp_path):
     cfg.write_text(
         f'out_dir = "{tmp_path / "out"}"\n'
         "[data]\ntrain_random = 0\nval_random = 0\nduration_s = 5.0\nworkers = 1\n"
-        f'cache_dir = "{tmp_path / "cache"}"\nhard_negatives = "{hard}"\n'
+        f'cache_dir = "{tmp_path / "cache"}"\nhard_negatives = ["{hard}", "{hard}"]\n'
         'train_named = {walk-in = 2, empty-fan = 1}\nval_named = {walk-in = 1, empty-quiet = 1}\n'
         "[train]\nepochs = 2\nsteps_per_epoch = 5\nbatch = 8\nprogress = false\n"
     )

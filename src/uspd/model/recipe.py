@@ -44,7 +44,7 @@ class DataConfig:
     # selecting the checkpoint and tuning the decision logic
     val_long: dict = field(default_factory=dict)
     val_long_s: float = 120.0
-    hard_negatives: str = ""  # JSON list written by `uspd mine` ("" = none), added to training
+    hard_negatives: tuple[str, ...] = ()  # lists written by `uspd mine`, added to training
     hard_negative_weight: float = 3.0  # sampling weight of their windows (others: 1)
 
 

@@ -49,9 +49,12 @@ def run_training(
     train_specs = mixed_specs(d.train_random, d.train_named, d.seed, d.duration_s,
                               d.laptop_fraction)
     weights = [1.0] * len(train_specs)
-    if d.hard_negatives:
-        mined = read_hard_negatives(d.hard_negatives, (d.seed, d.seed + VAL_OFFSET))
-        echo(f"adding {len(mined)} mined hard negatives from {d.hard_negatives} "
+    mined: list = []
+    for path in d.hard_negatives:  # rounds of mining may list a scene more than once
+        mined += [s for s in read_hard_negatives(path, (d.seed, d.seed + VAL_OFFSET))
+                  if s not in mined and s not in train_specs]
+    if mined:
+        echo(f"adding {len(mined)} mined hard negatives from {', '.join(d.hard_negatives)} "
              f"(sampling weight {d.hard_negative_weight:g})")
         train_specs += mined
         weights += [d.hard_negative_weight] * len(mined)
