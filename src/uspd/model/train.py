@@ -276,6 +276,7 @@ def train_model(
             "config": _jsonable(dataclasses.asdict(cfg)),
         },
         "metrics": {"val": val_m, "target_recall": cfg.target_recall},
+        "history": history,  # per epoch: train loss and the validation metrics
     }
     manifest = _jsonable(manifest)
     path = export_npz(model, Path(out_dir) / cfg.name, manifest)
