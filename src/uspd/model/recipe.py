@@ -17,6 +17,7 @@ from uspd.errors import ConfigError
 MINE_OFFSET = 200_000
 VAL_OFFSET = 500_000
 VAL_LONG_OFFSET = 10_000  # long validation recordings: data.seed + VAL_OFFSET + this
+VAL_LONG_LAPTOP_FRACTION = 0.5  # of the long validation recordings (laptops false-alarm more)
 TEST_SEED0 = 900_000_000
 
 TRAIN_FAMILIES = {

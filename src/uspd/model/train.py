@@ -58,7 +58,7 @@ class TrainConfig:
     seed: int = 0
     target_recall: float = 0.99  # checkpoint selection: FA/h at this major recall ...
     selection_hold_hops: int = 1  # ... of p_human held this many hops (12 = the deployed
-    # score with the shipped decision logic; the shipped model was selected with 1)
+    # score with the shipped decision logic, as configs/shipped.toml sets it)
     window_hops: int = 0  # 0: receptive field + out_hops - 1
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points

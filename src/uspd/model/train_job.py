@@ -38,7 +38,13 @@ def run_training(
 ) -> Path:
     """Run the recipe at `config` (defaults if None); returns the written .npz path."""
     from uspd.model.mining import read_hard_negatives
-    from uspd.model.recipe import VAL_LONG_OFFSET, VAL_OFFSET, load_recipe, recipe_dict
+    from uspd.model.recipe import (
+        VAL_LONG_LAPTOP_FRACTION,
+        VAL_LONG_OFFSET,
+        VAL_OFFSET,
+        load_recipe,
+        recipe_dict,
+    )
     from uspd.model.runtime import load_model
     from uspd.model.train import train_model
     from uspd.model.tune import tune_decision
@@ -61,7 +67,7 @@ def run_training(
     val_specs = mixed_specs(d.val_random, d.val_named, d.seed + VAL_OFFSET, d.duration_s,
                             d.laptop_fraction)
     val_specs += mixed_specs(0, d.val_long, d.seed + VAL_OFFSET + VAL_LONG_OFFSET,
-                             d.val_long_s, 0.5)
+                             d.val_long_s, VAL_LONG_LAPTOP_FRACTION)
     train_recs = _simulate(train_specs, "training set", d, progress)
     val_recs = _simulate(val_specs, "validation set", d, progress)
     cfg = replace(recipe.train, feature=asdict(FrontEndConfig()))
