@@ -4,6 +4,7 @@ Pipeline per hop (all per mic, vectorised over mics):
   polyphase quadrature demodulation to complex baseband (uspd.dsp.demod)
   -> spatial null on the loudspeaker, >= 2 mics (uspd.dsp.speaker_null: music distortion)
   -> static-echo high-pass (uspd.dsp.clutter)
+  -> optional adaptive music canceller on the mics' own audio band (uspd.dsp.music_cancel)
   -> Hann FFT over the last window_s, power mapped onto a fixed velocity axis (uspd.dsp.features)
   -> divided by the received carrier power, in dB (floored at -120 dB).
 
@@ -23,8 +24,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from uspd.dsp.clutter import ClutterFilter, clutter_cutoff_hz
-from uspd.dsp.demod import Demodulator, plan_demod
+from uspd.dsp.demod import DemodPlan, Demodulator, plan_demod
 from uspd.dsp.features import DB_FLOOR, DopplerAnalyzer, velocity_axis_mps
+from uspd.dsp.music_cancel import MusicCanceller
 from uspd.dsp.speaker_null import SpeakerNull
 from uspd.errors import ConfigError, InputError
 from uspd.physics import speed_of_sound_mps
@@ -47,6 +49,9 @@ class FrontEndConfig:
     db_floor: float = DB_FLOOR  # features never go below this (dB)
     speaker_null: bool = True  # project out the loudspeaker's spatial signature (>= 2 mics)
     speaker_null_tau_s: float = 0.5  # time constant of the signature estimate (s)
+    music_canceller: bool = False  # subtract what the mics' audio band predicts (music)
+    music_canceller_span_s: float = 0.025  # FIR length per reference term (r and r^2) (s)
+    music_canceller_tau_s: float = 3.0  # memory of the least-squares fit (s)
 
     def validate(self) -> None:
         if self.hop_s <= 0 or self.window_s <= 0 or self.window_s < self.hop_s:
@@ -59,6 +64,8 @@ class FrontEndConfig:
             raise ConfigError("front end: clutter_order must be >= 1")
         if self.speaker_null_tau_s <= 0:
             raise ConfigError("front end: speaker_null_tau_s must be > 0")
+        if self.music_canceller_span_s <= 0 or self.music_canceller_tau_s <= 0:
+            raise ConfigError("front end: music_canceller_span_s and _tau_s must be > 0")
 
 
 @dataclass
@@ -127,6 +134,19 @@ class FrontEnd:
         )
         self._null = SpeakerNull(self.fs_bb_hz, self.n_mics, cfg.speaker_null_tau_s,
                                  enabled=cfg.speaker_null)
+        self._music: MusicCanceller | None = None
+        if cfg.music_canceller:
+            # the mics' audio band at the baseband rate: the same low-pass with no mixing, so
+            # it has the same delay as the baseband
+            self._ref_demod = Demodulator(DemodPlan(
+                self.fs_hz, 0.0, self.plan.decimation, self.plan.hop_bb, self.plan.band_hz,
+                self.plan.taps), 1)
+            self._ref_clutter = ClutterFilter(
+                self.fs_bb_hz, self.clutter_cutoff_hz, 1, cfg.clutter_order
+            )
+            taps = max(1, round(cfg.music_canceller_span_s * self.fs_bb_hz))
+            self._music = MusicCanceller(self.fs_bb_hz, self.n_mics, self.plan.hop_bb, taps,
+                                         cfg.music_canceller_tau_s)
         window_bb = max(self.plan.hop_bb, round(cfg.window_s * self.fs_bb_hz))
         self._analyzer = DopplerAnalyzer(
             self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps, cfg.n_velocity_bins,
@@ -147,6 +167,10 @@ class FrontEnd:
         self._clutter.reset()
         self._null.reset()
         self._analyzer.reset()
+        if self._music is not None:
+            self._ref_demod.reset()
+            self._ref_clutter.reset()
+            self._music.reset()
         self._pending = np.zeros((self.hop_in, self.n_mics), np.float64)  # < 1 hop of input
         self._n_pending = 0
         self._n_hops = 0
@@ -217,6 +241,8 @@ class FrontEnd:
         if priming:
             self._clutter.prime(nulled[:, k0])
         clean = self._clutter.process(nulled, copy=False)
+        if self._music is not None:
+            clean = self._cancel_music(frames, clean, k0 if priming else -1)
         dop, car = self._analyzer.process(clean, raw_sq, self.plan.hop_bb)
         # dB re carrier in one buffer: rows = mics then their mean, columns = velocity bins
         # then the carrier power itself
@@ -232,6 +258,20 @@ class FrontEnd:
         return FeatureBlock(
             t_end, comb.astype(np.float32), ratio.astype(np.float32), car_mean.copy()
         )
+
+    def _cancel_music(self, frames: NDArray, clean: NDArray, k0: int) -> NDArray:
+        """Music canceller on (n_mics, n) high-passed baseband; k0 >= 0: first hops, hold the
+        reference's first primed sample over the FIR warm-up as for the baseband."""
+        assert self._music is not None
+        ref = self._ref_demod.process_frames(
+            np.ascontiguousarray(frames.mean(axis=2, keepdims=True))).real
+        if k0 >= 0:
+            ref[:, :k0] = ref[:, k0:k0 + 1]
+        packed = ref + 1j * np.square(ref)  # r and r^2 through one real high-pass
+        if k0 >= 0:
+            self._ref_clutter.prime(packed[:, k0])
+        packed = self._ref_clutter.process(packed)
+        return self._music.process(clean, packed[0])
 
     def _db_views(self, n: int) -> tuple:
         """Reusable (n, n_mics + 1, n_bins + 1) dB buffer and its views, per hop count."""
