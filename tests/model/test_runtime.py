@@ -174,6 +174,15 @@ def test_bad_inputs(tmp_path):
     path = export_npz(m, tmp_path / "m", {"feature": {"hop_s": 0.025, "n_velocity_bins": 40}})
     with pytest.raises(ConfigError):
         NeuralDetector(load_model(path), fe_cfg=FrontEndConfig(hop_s=0.05))
+    # a manifest from before the music canceller existed means features without it
+    with pytest.raises(ConfigError, match="music_canceller"):
+        NeuralDetector(load_model(path), fe_cfg=FrontEndConfig(music_canceller=True))
+    assert not NeuralDetector(load_model(path)).fe_cfg.music_canceller
+    with_mc = export_npz(m, tmp_path / "mc", {"feature": {"hop_s": 0.025,
+                                                          "music_canceller": True}})
+    assert NeuralDetector(load_model(with_mc)).fe_cfg.music_canceller
+    with pytest.raises(ConfigError, match="music_canceller"):
+        NeuralDetector(load_model(with_mc), fe_cfg=FrontEndConfig(music_canceller=False))
     with pytest.raises(InputError):
         StreamingTCN(m.arch, weights_of(m)).process(np.zeros((3, 39)))
     w = weights_of(m)

@@ -44,3 +44,35 @@ def test_start_state_within_warm_up_is_not_a_false_alarm():
     # past the warm-up the same scores are a false alarm for every setting
     tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()])
     assert tuned.false_alarms == 1
+
+
+class ScoreNetwork:
+    """Logits that give exactly p_human = p (per hop)."""
+
+    def __init__(self, p):
+        self.p = np.asarray(p, float)
+
+    def process(self, x):
+        p = self.p[: x.shape[0]]
+        logits = np.full((p.size, 4), -50.0)
+        logits[:, 0] = 0.0
+        logits[:, 3] = np.log(p / (1.0 - p))
+        return logits
+
+
+def test_off_rule_is_tuned_so_motion_ends_before_the_scored_empty_time():
+    # a person walks for 5 s and leaves; p_human lingers at 0.7 for 1.4 s, then drops. With the
+    # default off rule (below 0.6 x threshold <= 0.594 for 0.4 s) motion lasts to 6.8 s, past
+    # the 1.5 s grace after leaving: a false alarm. The quicker rule (below 0.8 x threshold
+    # for 0.2 s) ends it at 5.2 s once the threshold is >= 0.9.
+    n = 800
+    t = np.arange(1, n + 1) * HOP
+    p = np.where(t <= 5.0, 0.999, np.where(t <= 6.4, 0.7, 0.001))
+    labels = Labels(96000, 4e4, n * HOP, 4, (Segment(0.0, 5.0, "major"),
+                                            Segment(5.0, n * HOP, "empty")))
+    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64), t, labels)
+    net = SimpleNamespace(arch=SimpleNamespace(receptive_field_hops=0),
+                          network=lambda: ScoreNetwork(p))
+    tuned = tune_decision(net, [rec], max_false_alarms=0)
+    assert tuned.false_alarms == 0 and tuned.major_recall == 1.0
+    assert (tuned.off_ratio, tuned.off_s) == (0.8, 0.2) and tuned.threshold >= 0.9

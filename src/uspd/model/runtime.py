@@ -37,7 +37,11 @@ from uspd.errors import ConfigError, InputError, MissingComponentError
 CLASSES = ("nothing", "non_human", "minor", "major")
 FORMAT = "uspd-neural-v1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins", "speaker_null")
+FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins", "speaker_null",
+                "music_canceller")
+DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
+# front-end settings that models from before the setting existed were trained with
+FEATURE_LEGACY = {"music_canceller": False}
 
 
 @dataclass(frozen=True)
@@ -231,8 +235,8 @@ class NeuralConfig:
     """
 
     threshold: float | None = None  # switch on at p_human >= this (None: the manifest's)
-    off_ratio: float = 0.6  # switch off below (current on-threshold) * off_ratio ...
-    off_s: float = 0.4  # ... held for this long (s)
+    off_ratio: float | None = None  # switch off below (current on-threshold) * off_ratio ...
+    off_s: float | None = None  # ... held for this long (s) (None: the manifest's, or 0.6 / 0.4)
     on_hops: int | None = None  # consecutive hops above threshold to switch on (default 1)
     context_s: float | None = None  # sensitive period after motion (s); 0 = no context
     context_threshold: float | None = None  # on-threshold within the context period
@@ -302,7 +306,7 @@ class NeuralDetector:
     ):
         self.bundle = bundle
         self.cfg = cfg or NeuralConfig()
-        feat = bundle.feature_config()
+        feat = {**FEATURE_LEGACY, **bundle.feature_config()}
         self.fe_cfg = fe_cfg or FrontEndConfig(**{k: feat[k] for k in FEATURE_KEYS if k in feat})
         for key in FEATURE_KEYS:
             if key in feat and not math.isclose(
@@ -333,8 +337,8 @@ class NeuralDetector:
             on_hops=max(1, int(pick("on_hops", 1))),
             context_threshold=self.context_threshold,
             context_hops=max(0, round(pick("context_s", 0.0) / self.fe_cfg.hop_s)),
-            off_ratio=self.cfg.off_ratio,
-            off_hops=max(1, round(self.cfg.off_s / self.fe_cfg.hop_s)),
+            off_ratio=pick("off_ratio", DEFAULT_OFF_RATIO),
+            off_hops=max(1, round(pick("off_s", DEFAULT_OFF_S) / self.fe_cfg.hop_s)),
         )
         score_hops = self.cfg.score_hops
         self.score_hops = self.logic.on_hops if score_hops is None else int(score_hops)

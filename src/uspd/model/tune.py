@@ -1,10 +1,11 @@
 """Choose the neural detector's decision logic on validation data (not on the test set).
 
 The network's per-hop p_human is computed once per recording (zero during the warm-up hops,
-as NeuralDetector reports it); then a grid of decision settings (strict threshold and
-on_hops out of context, the context period and its threshold) is scored with uspd.evaluate.
-Rule: among settings with at most `max_false_alarms` on the validation empty time, the
-highest major recall, then minor recall within 2 m, then the fewest false alarms.
+as NeuralDetector reports it); then decision settings are scored with uspd.evaluate, in two
+stages: (1) the strict rule alone, threshold x on_hops x off rule; (2) the best of those with
+each context period and context threshold added. Rule: among settings with at most
+`max_false_alarms` on the validation empty time, the highest major recall, then minor recall
+within 2 m, then the fewest false alarms, then the higher threshold.
 """
 
 from __future__ import annotations
@@ -16,11 +17,21 @@ from dataclasses import dataclass
 from uspd.detect import Decisions
 from uspd.evaluate import evaluate_corpus
 from uspd.model.dataset import Recording
-from uspd.model.runtime import DecisionLogic, ModelBundle, NeuralConfig, p_human, softmax
+from uspd.model.runtime import (
+    DEFAULT_OFF_RATIO,
+    DEFAULT_OFF_S,
+    DecisionLogic,
+    ModelBundle,
+    p_human,
+    softmax,
+)
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 ON_HOPS = (1, 2, 4, 6, 8, 12)
-CONTEXT_S = (0.0, 10.0, 30.0)
+# off rule (ratio of the on-threshold, hold in s): the runtime's default, and a quicker one
+# that ends motion before the scored empty time starts 1.5 s after a person leaves
+OFF_RULES = ((DEFAULT_OFF_RATIO, DEFAULT_OFF_S), (0.8, 0.2))
+CONTEXT_S = (10.0, 30.0)
 CONTEXT_THRESHOLDS = (0.3, 0.5, 0.7)
 
 
@@ -30,6 +41,8 @@ class TunedDecision:
     on_hops: int
     context_s: float
     context_threshold: float
+    off_ratio: float
+    off_s: float
     major_recall: float
     minor_near_recall: float
     false_alarms: int
@@ -38,6 +51,7 @@ class TunedDecision:
     def manifest(self) -> dict:
         return {"threshold": self.threshold, "on_hops": self.on_hops,
                 "context_s": self.context_s, "context_threshold": self.context_threshold,
+                "off_ratio": self.off_ratio, "off_s": self.off_s,
                 "validation": {"major_recall": self.major_recall,
                                "minor_near_recall": self.minor_near_recall,
                                "false_alarms": self.false_alarms, "empty_h": self.empty_h}}
@@ -52,32 +66,33 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
         sc = p_human(softmax(bundle.network().process(r.features)))
         sc[:warm_up] = 0.0
         scores.append(sc)
-    off = NeuralConfig()
-    best: tuple | None = None
-    for thr, on_hops, ctx_s, ctx_thr in itertools.product(
-            THRESHOLDS, ON_HOPS, CONTEXT_S, CONTEXT_THRESHOLDS):
-        if ctx_s == 0.0 and ctx_thr != CONTEXT_THRESHOLDS[0]:
-            continue  # context threshold unused without context
-        if ctx_thr > thr:
-            continue
+
+    def score(thr: float, on_hops: int, ctx_s: float, ctx_thr: float, off_ratio: float,
+              off_s: float) -> tuple | None:
         items = []
         for r, sc in zip(recs, scores, strict=True):
-            logic = DecisionLogic(thr, on_hops, ctx_thr if ctx_s else thr,
-                                  round(ctx_s / hop_s), off.off_ratio,
-                                  max(1, round(off.off_s / hop_s)))
+            logic = DecisionLogic(thr, on_hops, ctx_thr, round(ctx_s / hop_s), off_ratio,
+                                  max(1, round(off_s / hop_s)))
             items.append((Decisions(r.t_end_s, sc, logic.process(sc)), r.labels))
         rep = evaluate_corpus(items, with_det=False)
         if rep.false_alarms > max_false_alarms:
-            continue
+            return None
         key = (rep.major.recall, rep.minor_near.recall, -rep.false_alarms, thr)
-        if best is None or key > best[0]:
-            best = (key, TunedDecision(thr, on_hops, ctx_s, ctx_thr if ctx_s else thr,
-                                       float(rep.major.recall), float(rep.minor_near.recall),
-                                       int(rep.false_alarms), float(rep.empty_h)))
+        return key, TunedDecision(thr, on_hops, ctx_s, ctx_thr, off_ratio, off_s,
+                                  float(rep.major.recall), float(rep.minor_near.recall),
+                                  int(rep.false_alarms), float(rep.empty_h))
+
+    strict = [score(thr, on, 0.0, thr, ratio, off_s) for thr, on, (ratio, off_s)
+              in itertools.product(THRESHOLDS, ON_HOPS, OFF_RULES)]
+    best = max((c for c in strict if c is not None), default=None, key=lambda c: c[0])
     if best is None:  # nothing meets the FA budget: the strictest setting
-        return TunedDecision(THRESHOLDS[-1], ON_HOPS[-1], 0.0, THRESHOLDS[-1], float("nan"),
-                             float("nan"), -1, float("nan"))
-    return best[1]
+        return TunedDecision(THRESHOLDS[-1], ON_HOPS[-1], 0.0, THRESHOLDS[-1], *OFF_RULES[0],
+                             float("nan"), float("nan"), -1, float("nan"))
+    top = best[1]
+    with_context = [score(top.threshold, top.on_hops, ctx_s, ctx_thr, top.off_ratio, top.off_s)
+                    for ctx_s, ctx_thr in itertools.product(CONTEXT_S, CONTEXT_THRESHOLDS)
+                    if ctx_thr <= top.threshold]
+    return max([best, *(c for c in with_context if c is not None)], key=lambda c: c[0])[1]
 
 
 __all__ = ["TunedDecision", "tune_decision"]
