@@ -49,7 +49,7 @@ class FrontEndConfig:
     db_floor: float = DB_FLOOR  # features never go below this (dB)
     speaker_null: bool = True  # project out the loudspeaker's spatial signature (>= 2 mics)
     speaker_null_tau_s: float = 0.5  # time constant of the signature estimate (s)
-    music_canceller: bool = False  # subtract what the mics' audio band predicts (music)
+    music_canceller: bool = True  # subtract what the mics' audio band predicts (music)
     music_canceller_span_s: float = 0.025  # FIR length per reference term (r and r^2) (s)
     music_canceller_tau_s: float = 3.0  # memory of the least-squares fit (s)
 
