@@ -4,7 +4,8 @@ Pipeline per hop (all per mic, vectorised over mics):
   polyphase quadrature demodulation to complex baseband (uspd.dsp.demod)
   -> spatial null on the loudspeaker, >= 2 mics (uspd.dsp.speaker_null: music distortion)
   -> static-echo high-pass (uspd.dsp.clutter)
-  -> optional adaptive music canceller on the mics' own audio band (uspd.dsp.music_cancel)
+  -> adaptive music canceller driven by the mics' own audio band (uspd.dsp.music_cancel; on by
+     default, FrontEndConfig.music_canceller)
   -> Hann FFT over the last window_s, power mapped onto a fixed velocity axis (uspd.dsp.features)
   -> divided by the received carrier power, in dB (floored at -120 dB).
 
