@@ -120,3 +120,17 @@ def test_canceller_keeps_scenes_without_music(name):
     rec = render(scene)
     f0 = scene.emission.carrier_hz
     assert abs(band_power_db(rec, f0, False) - band_power_db(rec, f0, True)) < 0.3
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: the least-squares misadjustment, about "
+                   "2 taps / (tau fs_bb) of the residual's power, is injected as broadband "
+                   "error, so a strong echo lifts the other velocity bins (about +20 dB here); "
+                   "a significance gate on the fit is the planned fix (needs a retrain)")
+def test_canceller_leaves_a_strong_echo_without_music_alone():
+    from test_dsp_frontend import radial, tone_scene
+
+    fs, f0 = 48000, 20000.0
+    x = tone_scene(fs, f0, 4.0, [(-40, radial(1.2))], n_mics=2, noise_dbfs=-90)
+    feats = [FrontEnd(FrontEndConfig(speaker_null=False, music_canceller=on), fs, 2, f0)
+             .process(x).doppler_db[80:] for on in (False, True)]
+    assert np.abs(feats[1] - feats[0]).max() < 3.0
