@@ -271,7 +271,7 @@ class FrontEnd:
         packed = ref + 1j * np.square(ref)  # r and r^2 through one real high-pass
         if k0 >= 0:
             self._ref_clutter.prime(packed[:, k0])
-        packed = self._ref_clutter.process(packed)
+        packed = self._ref_clutter.process(packed, copy=False)  # a fresh array: in place
         return self._music.process(clean, packed[0])
 
     def _db_views(self, n: int) -> tuple:
