@@ -6,8 +6,14 @@ rendered in memory and goes through the same streaming FrontEnd and detectors as
 (uspd.runner.run_detectors), so the figures are those of `uspd evaluate` on the same audio,
 without writing ~10 GB of WAV files.
 
+Rendering is nearly all the cost, so the front end's features of each recording are cached
+(--cache, keyed by scene, seed, device and the front-end settings; about 1 GB at --scale 2). A
+later run with the same front end scores its detectors on the cached features, which gives
+the same decisions (detectors are chunk-invariant; tests/test_detect.py checks it) in a
+minute instead of half an hour.
+
     .venv/bin/python benchmarks/heldout_eval.py [--scale 1.0] [--workers 2] [--out docs/heldout]
-        [--model runs/x/default.npz]
+        [--model runs/x/default.npz] [--cache runs/heldout_cache | --no-cache]
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human instead of p_human held over the on-rule's hops: shows what the
@@ -18,11 +24,13 @@ Prints the side-by-side table overall and per family, writes <out>.json and <out
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -63,16 +71,46 @@ def register_neural(model: str | None) -> None:
                       lambda fe: NeuralDetector(bundle, NeuralConfig(score_hops=1), fe_cfg=fe))
 
 
-def run_one(job: tuple[str, int, float, str]):
+def cache_path(cache: str | None, job: tuple[str, int, float, str], fe_cfg) -> Path | None:
+    """Where the features of `job` under the front end `fe_cfg` are (or go)."""
+    if not cache:
+        return None
+    from uspd.model.simdata import CACHE_VERSION
+
+    key = hashlib.sha1(json.dumps([CACHE_VERSION, *job, repr(fe_cfg)]).encode())
+    fam, seed, _, device = job
+    return Path(cache) / f"{fam}_{seed}_{device}_{key.hexdigest()[:16]}.npz"
+
+
+def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None):
+    """Decisions of every detector on one held-out recording (all on the front end `fe_cfg`,
+    the one the model was trained with), and its labels."""
     from uspd.audio import ArraySource
-    from uspd.runner import run_detectors
+    from uspd.dsp.frontend import FeatureBlock
+    from uspd.labels import Labels
+    from uspd.runner import detect_features, run_detectors
     from uspd.sim.library import make_scene
     from uspd.sim.render import render
 
     fam, seed, dur, device = job
-    rec = render(make_scene(fam, seed=seed, duration_s=dur, device=device))
     names = ["neural", "neural-raw", "baseline"]
-    run = run_detectors(ArraySource(rec.audio, rec.fs_hz), names)
+    path = cache_path(cache, job, fe_cfg)
+    if path is not None and path.exists():
+        with np.load(path) as z:
+            feats = FeatureBlock(z["t_end_s"], z["doppler_db"], z["per_mic_db"],
+                                 z["carrier_dbfs"])
+            labels = Labels.from_json(json.loads(str(z["labels"])))
+        return fam, detect_features(feats, names, fe_cfg), labels
+    rec = render(make_scene(fam, seed=seed, duration_s=dur, device=device))
+    run = run_detectors(ArraySource(rec.audio, rec.fs_hz), names, cfg=fe_cfg,
+                        keep_features=path is not None)
+    if path is not None and run.features is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        f = run.features
+        np.savez(tmp, t_end_s=f.t_end_s, doppler_db=f.doppler_db, per_mic_db=f.per_mic_db,
+                 carrier_dbfs=f.carrier_dbfs, labels=json.dumps(rec.labels.to_json()))
+        tmp.replace(path)  # whole files only: an interrupted run leaves no half item
     return fam, run.decisions, rec.labels
 
 
@@ -83,28 +121,39 @@ def main() -> None:
     ap.add_argument("--out", default="docs/heldout")
     ap.add_argument("--target-recall", type=float, default=0.99)
     ap.add_argument("--model", help="neural model .npz to test (default: the shipped one)")
+    ap.add_argument("--cache", default="runs/heldout_cache",
+                    help="folder for the recordings' features (reused when the front end is "
+                         "unchanged)")
+    ap.add_argument("--no-cache", dest="cache", action="store_const", const=None,
+                    help="render everything again and store nothing")
     args = ap.parse_args()
 
     from rich.progress import Progress
 
     from uspd.evaluate import compare, evaluate_corpus, plot_det
+    from uspd.model.runtime import NeuralDetector, load_model
+    from uspd.model.train_job import BUILTIN_NPZ
 
+    fe_cfg = NeuralDetector(load_model(args.model or BUILTIN_NPZ)).fe_cfg  # the model's own
     todo = jobs(args.scale)
     audio_h = sum(j[2] for j in todo) / 3600
+    cached = sum(1 for j in todo
+                 if (p := cache_path(args.cache, j, fe_cfg)) is not None and p.exists())
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, workers {args.workers}; "
-          f"{len(todo)} recordings, {audio_h:.2f} h of audio, seeds {TEST_SEED0}+")
+          f"{len(todo)} recordings, {audio_h:.2f} h of audio, seeds {TEST_SEED0}+; "
+          f"{cached} with cached features")
     t0 = time.perf_counter()
     results = []
     with Progress() as bar, ProcessPoolExecutor(
         args.workers, initializer=register_neural, initargs=(args.model,)
     ) as pool:
         task = bar.add_task("render + detect", total=len(todo))
-        for r in pool.map(run_one, todo, chunksize=1):
+        for r in pool.map(partial(run_one, fe_cfg=fe_cfg, cache=args.cache), todo, chunksize=1):
             results.append(r)
             bar.advance(task)
     wall = time.perf_counter() - t0
-    print(f"rendered and detected in {wall / 60:.1f} min ({audio_h * 3600 / wall:.1f}x real "
-          "time for both, all workers)")
+    print(f"rendered (or read) and detected in {wall / 60:.1f} min ({audio_h * 3600 / wall:.1f}x "
+          "real time for all, all workers)")
     names = list(results[0][1])
     overall = {n: evaluate_corpus([(d[n], lab) for _, d, lab in results], name=n)
                for n in names}

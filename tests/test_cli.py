@@ -188,3 +188,37 @@ def test_mine_writes_a_hard_negative_list_and_refuses_to_overwrite(tmp_path):
     assert out.read_bytes() == before
     cfg.write_text("[mine]\ncandidate = {empty-fan = 2}\n")
     assert_one_line_error(run("mine", "--config", cfg, "-o", tmp_path / "x.json"), 2)
+
+
+def test_quantize_writes_an_int8_model_and_never_overwrites(tmp_path):
+    from uspd.model.train_job import BUILTIN_NPZ
+
+    out = tmp_path / "int8.npz"
+    res = run("quantize", BUILTIN_NPZ, "-o", out)
+    assert res.returncode == 0, res.stderr.decode()
+    assert out.exists() and out.with_suffix(".json").exists()
+    before = out.read_bytes()
+    assert_one_line_error(run("quantize", BUILTIN_NPZ, "-o", out), 2)  # exists
+    assert out.read_bytes() == before
+    assert_one_line_error(run("quantize", out, "-o", out, "--force"), 2)  # onto itself
+    assert_one_line_error(run("quantize", tmp_path / "nope.npz", "-o", tmp_path / "x"), 3)
+
+
+def test_detect_takes_a_model_and_runs_the_front_end_it_names(tmp_path):
+    # a model trained on another front end (here: without the music canceller) runs with the
+    # front end its manifest names; with the default front end it would be refused
+    import shutil
+
+    from uspd.model.train_job import BUILTIN_NPZ
+
+    other = tmp_path / "other.npz"
+    shutil.copyfile(BUILTIN_NPZ, other)
+    manifest = json.loads(BUILTIN_NPZ.with_suffix(".json").read_text())
+    manifest["feature"]["music_canceller"] = False
+    other.with_suffix(".json").write_text(json.dumps(manifest))
+    wav = tmp_path / "phone.wav"
+    sf.write(wav, phone_recording(), 44100, subtype="PCM_16")
+    res = run("detect", wav, "--model", other)
+    assert res.returncode == 0, res.stderr.decode()
+    assert any("score" in json.loads(ln) for ln in res.stdout.decode().splitlines())
+    assert_one_line_error(run("detect", wav, "--model", tmp_path / "missing.npz"), 3)

@@ -117,3 +117,20 @@ def test_registry():
         assert recs[-1] == {"t": 1.0, "event": "motion_end"}
     finally:
         DETECTORS.pop("always")
+
+
+def test_detectors_on_stored_features_decide_as_streaming():
+    # benchmarks/heldout_eval.py re-runs detectors on cached features: that must give what the
+    # streaming run gave (front end in 0.5 s blocks, detectors fed block by block)
+    from uspd.model.train_job import register_builtin
+    from uspd.runner import detect_features, run_detectors
+
+    names = ["baseline", "neural"] if register_builtin() else ["baseline"]
+    x = walker_scene(48000, 20000.0, 4.0, 1.5, 3.0)
+    run = run_detectors(ArraySource(x, 48000), names, keep_features=True)
+    again = detect_features(run.features, names)
+    for name in names:
+        for field in ("t_s", "score", "motion", "kind"):
+            assert np.array_equal(getattr(run.decisions[name], field),
+                                  getattr(again[name], field)), (name, field)
+    assert run.decisions["baseline"].motion.any()

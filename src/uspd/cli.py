@@ -167,6 +167,9 @@ def detect(
     fmt: Annotated[str, typer.Option("--format", help="jsonl (default) or text.")] = "jsonl",
     allow_partial: Annotated[bool, typer.Option(help="Drop a trailing partial frame on stdin "
                                                 "with a warning instead of failing.")] = False,
+    model: Annotated[Path | None, typer.Option(help="Neural model .npz (default: the shipped "
+                                               "one); the front end follows its manifest.")]
+    = None,
 ) -> None:
     """Stream motion decisions: one JSON line per hop and motion_start/motion_end events."""
     from uspd.audio.files import open_audio
@@ -176,7 +179,7 @@ def detect(
     _one_line_warnings()
     if fmt not in ("jsonl", "text"):
         raise ConfigError(f"--format must be jsonl or text, not {fmt!r}")
-    _register_builtin_detectors()
+    fe_cfg = _register_neural(model) if detector == "neural" else None
     if input_path == "-":
         if channels is None:
             raise ConfigError("raw PCM on stdin needs --channels (and --rate, --dtype)")
@@ -185,7 +188,7 @@ def detect(
     else:
         source = open_audio(input_path, channels)
     out = sys.stdout
-    for rec in detect_stream(source, detector_name=detector, carrier=carrier):
+    for rec in detect_stream(source, detector_name=detector, carrier=carrier, cfg=fe_cfg):
         if fmt == "jsonl":
             out.write(json.dumps(rec) + "\n")
         elif "event" in rec:
@@ -204,6 +207,13 @@ def _register_builtin_detectors() -> None:
     register_builtin()
 
 
+def _register_neural(model: Path | None):
+    """'neural' from `model` (or the shipped one); the front-end settings it needs."""
+    from uspd.model.train_job import register_neural
+
+    return register_neural(model)
+
+
 @app.command()
 def evaluate(
     corpus: Annotated[Path, typer.Argument(help="Corpus directory (manifest.json), "
@@ -218,6 +228,9 @@ def evaluate(
     target_recall: Annotated[float, typer.Option(help="Recall of the operating point.")]
     = 0.99,
     force: Annotated[bool, typer.Option(help="Overwrite existing outputs.")] = False,
+    model: Annotated[Path | None, typer.Option(help="Neural model .npz (default: the shipped "
+                                               "one); all detectors share the front end its "
+                                               "manifest names.")] = None,
 ) -> None:
     """Score detectors on a labelled corpus: recall, latency, false alarms per hour, DET."""
     from uspd.audio.files import open_audio
@@ -227,8 +240,8 @@ def evaluate(
     from uspd.runner import run_detectors
 
     _one_line_warnings()
-    _register_builtin_detectors()
     names = [d.strip() for d in detector.split(",") if d.strip()]
+    fe_cfg = _register_neural(model) if "neural" in names else None
     for path in (det_png, json_out):
         if path is not None:
             check_writable(path, force)
@@ -238,7 +251,7 @@ def evaluate(
         task = bar.add_task(f"evaluating {len(items)} recordings", total=len(items))
         for item in items:
             labels = Labels.load(item.labels)
-            run = run_detectors(open_audio(item.wav), names, carrier=carrier)
+            run = run_detectors(open_audio(item.wav), names, carrier=carrier, cfg=fe_cfg)
             for n in names:
                 per_detector[n].append((run.decisions[n], labels))
             bar.advance(task)
@@ -294,6 +307,28 @@ def mine(
     _one_line_warnings()
     path = run_mining(config, model, out, force=force, echo=typer.echo, progress=_progress)
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def quantize(
+    model: Annotated[Path, typer.Argument(help="Model .npz (its .json manifest beside it).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="int8 model to write (.npz, and "
+                                      "its manifest beside it).")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing model.")] = False,
+) -> None:
+    """Write an int8 copy of a model (per-channel weight scales; 4x smaller weights)."""
+    from uspd.corpus import check_writable
+    from uspd.model.quantize import write_int8_model
+    from uspd.model.runtime import manifest_path
+
+    target = out.with_suffix(".npz")
+    if target.resolve() == model.with_suffix(".npz").resolve():
+        raise ConfigError("--out must differ from the model it quantizes")
+    for path in (target, manifest_path(target)):
+        check_writable(path, force)
+    written = write_int8_model(model, target)
+    typer.echo(f"wrote {written} ({written.stat().st_size / 1024:.1f} kB, from "
+               f"{model.with_suffix('.npz').stat().st_size / 1024:.1f} kB)")
 
 
 @app.command()

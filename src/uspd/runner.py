@@ -76,6 +76,15 @@ def run_detectors(
     )
 
 
+def detect_features(
+    features: FeatureBlock, detector_names: Sequence[str], cfg: FrontEndConfig | None = None
+) -> dict[str, Decisions]:
+    """Fresh detectors over features the front end made earlier (e.g. a cache). Detectors give
+    the same output for any split of the feature stream, so this equals `run_detectors`."""
+    cfg = cfg or FrontEndConfig()
+    return {name: make_detector(name, cfg).process(features) for name in detector_names}
+
+
 def motion_spans(dec: Decisions, hop_s: float) -> list[tuple[float, float]]:
     """Maximal runs of motion decisions as (start_s, end_s), start one hop before the first."""
     spans: list[tuple[float, float]] = []

@@ -13,8 +13,9 @@ buffer per layer. Every hop is computed by the same fixed-shape operations whate
 size, so feeding hops one at a time or in blocks gives bit-identical outputs. Zero history at
 the start is the same left zero-padding the torch model uses on a whole sequence.
 
-Weights: `<name>.npz` (arrays named as the torch state_dict) + `<name>.json` manifest with the
-architecture, feature config, class names, decision threshold, training seeds and metrics.
+Weights: `<name>.npz` (arrays named as the torch state_dict, float32, or int8 with per-channel
+scales: uspd.model.quantize) + `<name>.json` manifest with the architecture, feature config,
+class names, decision threshold, training seeds and metrics.
 This module never imports torch.
 """
 
@@ -33,6 +34,7 @@ from numpy.typing import NDArray
 from uspd.detect import Decisions
 from uspd.dsp.frontend import FeatureBlock, FrontEndConfig
 from uspd.errors import ConfigError, InputError, MissingComponentError
+from uspd.model.quantize import dequantize_weights
 
 CLASSES = ("nothing", "non_human", "minor", "major")
 FORMAT = "uspd-neural-v1"
@@ -210,7 +212,7 @@ def load_model(npz_path: str | Path, json_path: str | Path | None = None) -> Mod
     json_path = Path(json_path) if json_path else manifest_path(npz_path)
     try:
         with np.load(npz_path, allow_pickle=False) as z:
-            weights = {k: z[k] for k in z.files}
+            weights = dequantize_weights({k: z[k] for k in z.files})
         manifest = json.loads(json_path.read_text())
     except FileNotFoundError as exc:
         raise InputError(f"no model file at {exc.filename}") from exc

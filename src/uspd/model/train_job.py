@@ -28,6 +28,22 @@ def register_builtin() -> bool:
     return True
 
 
+def register_neural(model: Path | None = None) -> FrontEndConfig | None:
+    """Register 'neural' with the model at `model` (default: the shipped one, if installed);
+    returns the front-end settings it was trained with (None: no model, no 'neural')."""
+    from uspd.detect import register_detector
+    from uspd.model.runtime import NeuralDetector, load_model
+
+    if model is None:
+        if not register_builtin():
+            return None
+        model = BUILTIN_NPZ
+    bundle = load_model(model)
+    if model != BUILTIN_NPZ:
+        register_detector("neural", lambda fe: NeuralDetector(bundle, fe_cfg=fe))
+    return NeuralDetector(bundle).fe_cfg
+
+
 def run_training(
     config: Path | None,
     out_dir: Path | None,
