@@ -76,3 +76,34 @@ def test_off_rule_is_tuned_so_motion_ends_before_the_scored_empty_time():
     tuned = tune_decision(net, [rec], max_false_alarms=0)
     assert tuned.false_alarms == 0 and tuned.major_recall == 1.0
     assert (tuned.off_ratio, tuned.off_s) == (0.8, 0.2) and tuned.threshold >= 0.9
+
+
+def test_hold_is_chosen_by_the_held_score_at_the_target_recall():
+    # 10 clear walkers (p 0.999 for 2 s), 2 faint ones (0.975 for 2 s) and one brief one (0.999
+    # for 3 hops); after each, 6 s of empty room, two of them with a 3-hop flicker at 0.978. A
+    # hold of 4+ hops never sees the brief walker, so reaching every walker with it costs a
+    # threshold at the background (a false alarm in each of the 13 empty stretches); holds of
+    # 1-2 reach all at 0.975 with the 2 flickers as false alarms. At its own operating point
+    # (<= 1 false alarm) the long hold finds more walkers (the faint ones, under the
+    # flickers), which is what the tuner without stage 0 picks.
+    p, segs, t0 = [], [], 0.0
+    for i, (level, n_on) in enumerate([(0.999, 80)] * 10 + [(0.975, 80)] * 2 + [(0.999, 3)]):
+        p += [level] * n_on
+        segs.append(Segment(t0, t0 + n_on * HOP, "major"))
+        t0 += n_on * HOP
+        flicker = 0.978 if i < 2 else 0.01
+        p += [0.01] * 120 + [flicker] * 3 + [0.01] * 117
+        segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
+        t0 += 240 * HOP
+    n = len(p)
+    labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs))
+    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
+                    np.arange(1, n + 1) * HOP, labels)
+    net = SimpleNamespace(arch=SimpleNamespace(receptive_field_hops=0),
+                          network=lambda: ScoreNetwork(np.asarray(p)))
+    tuned = tune_decision(net, [rec], det_recall=1.0)
+    det = tuned.det_fa_per_hour
+    assert tuned.on_hops == 1 and det[1] == det[2] < det[4] / 5
+    assert tuned.false_alarms <= 1 and tuned.major_recall == 11 / 13
+    old = tune_decision(net, [rec], det_recall=None)
+    assert old.on_hops >= 4 and old.major_recall == 12 / 13 and old.det_fa_per_hour is None
