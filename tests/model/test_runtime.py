@@ -181,6 +181,10 @@ def test_bad_inputs(tmp_path):
     with_mc = export_npz(m, tmp_path / "mc", {"feature": {"hop_s": 0.025,
                                                           "music_canceller": True}})
     assert NeuralDetector(load_model(with_mc)).fe_cfg.music_canceller
+    # ... and one from before the canceller's significance gate, an ungated canceller
+    assert NeuralDetector(load_model(with_mc)).fe_cfg.music_canceller_gate == 0.0
+    with pytest.raises(ConfigError, match="music_canceller_gate"):
+        NeuralDetector(load_model(with_mc), fe_cfg=FrontEndConfig(music_canceller_gate=4.0))
     with pytest.raises(ConfigError, match="music_canceller"):
         NeuralDetector(load_model(with_mc), fe_cfg=FrontEndConfig(music_canceller=False))
     with pytest.raises(InputError):

@@ -96,6 +96,15 @@ def test_model_refuses_a_front_end_without_its_music_removal(key):
         NeuralDetector.from_builtin(fe_cfg=FrontEndConfig(**{key: False}))
 
 
+def test_model_refuses_the_ungated_music_canceller():
+    from uspd.dsp.frontend import FrontEndConfig
+    from uspd.errors import ConfigError
+
+    assert load_model(BUILTIN_NPZ).manifest["feature"]["music_canceller_gate"] > 0
+    with pytest.raises(ConfigError, match="music_canceller_gate"):
+        NeuralDetector.from_builtin(fe_cfg=FrontEndConfig(music_canceller_gate=0.0))
+
+
 @pytest.mark.parametrize("scene", ["empty-fan", "empty-music"])
 def test_silent_through_fan_and_music(scene):
     dec, _ = _neural(scene, 21, 20.0)

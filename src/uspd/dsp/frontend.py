@@ -53,6 +53,8 @@ class FrontEndConfig:
     music_canceller: bool = True  # subtract what the mics' audio band predicts (music)
     music_canceller_span_s: float = 0.025  # FIR length per reference term (r and r^2) (s)
     music_canceller_tau_s: float = 3.0  # memory of the least-squares fit (s)
+    # apply a mic's fit only if it explains > gate x chance (K / N_eff) of its residual; 0: always
+    music_canceller_gate: float = 4.0
 
     def validate(self) -> None:
         if self.hop_s <= 0 or self.window_s <= 0 or self.window_s < self.hop_s:
@@ -67,6 +69,8 @@ class FrontEndConfig:
             raise ConfigError("front end: speaker_null_tau_s must be > 0")
         if self.music_canceller_span_s <= 0 or self.music_canceller_tau_s <= 0:
             raise ConfigError("front end: music_canceller_span_s and _tau_s must be > 0")
+        if self.music_canceller_gate < 0:
+            raise ConfigError("front end: music_canceller_gate must be >= 0")
 
 
 @dataclass
@@ -147,7 +151,8 @@ class FrontEnd:
             )
             taps = max(1, round(cfg.music_canceller_span_s * self.fs_bb_hz))
             self._music = MusicCanceller(self.fs_bb_hz, self.n_mics, self.plan.hop_bb, taps,
-                                         cfg.music_canceller_tau_s)
+                                         cfg.music_canceller_tau_s,
+                                         gate=cfg.music_canceller_gate)
         window_bb = max(self.plan.hop_bb, round(cfg.window_s * self.fs_bb_hz))
         self._analyzer = DopplerAnalyzer(
             self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps, cfg.n_velocity_bins,

@@ -25,6 +25,18 @@ output is causal, and each hop is processed by the same operations
 whatever the chunking (bit-identical). A person's echo is uncorrelated with the music, so with
 2 n_taps weights fitted over tau_s * fs_bb samples (thousands) the canceller removes only
 ~2 n_taps / (tau_s * fs_bb) of its power (< 0.2 dB).
+
+Significance gate. Least squares on finite data always explains part of any signal: with K =
+2 n_taps regressors unrelated to y, the fit explains on average K sum(w^2) / sum(w)^2 of y's
+weighted power, about K / (2 N_eff) for exponential weights w (N_eff = sum(w), tau_s * fs_bb
+once the memory is full). Applied to the following hops, such a chance fit cancels nothing and
+adds its output, about that same fraction of the residual's power (-21 dB at the defaults), as
+broadband error: without music a strong echo would lift every other velocity bin by 15-35 dB.
+So each mic's weights are used only while they explain more than `gate` x K / N_eff of that
+mic's weighted residual power (music after the null: typically well over half); otherwise that
+mic passes unchanged. At gate = 4 that is 8x the chance mean, which a chance fit (chi^2 with
+about K degrees of freedom) does not reach. Early in a stream N_eff is small and the gate
+stays shut. gate = 0 applies every fit (the canceller before the gate existed).
 """
 
 from __future__ import annotations
@@ -59,11 +71,12 @@ class MusicCanceller:
     """
 
     def __init__(self, fs_bb_hz: float, n_mics: int, hop_bb: int, n_taps: int = 40,
-                 time_constant_s: float = 3.0, solve_every: int = 4):
+                 time_constant_s: float = 3.0, solve_every: int = 4, gate: float = 4.0):
         if n_taps < 1 or hop_bb < 1 or solve_every < 1:
             raise ValueError("music canceller: need n_taps, hop_bb and solve_every >= 1")
-        if time_constant_s <= 0:
-            raise ValueError("music canceller: time_constant_s must be > 0")
+        if time_constant_s <= 0 or gate < 0:
+            raise ValueError("music canceller: need time_constant_s > 0 and gate >= 0")
+        self.gate = float(gate)
         self.n_mics = int(n_mics)
         self.hop_bb = int(hop_bb)
         self.n_taps = int(n_taps)
@@ -76,6 +89,8 @@ class MusicCanceller:
         self._hist = np.zeros((2, self.n_taps - 1))  # last n_taps - 1 reference samples
         self._r = np.zeros((k, k))
         self._p = np.zeros((k, nm), np.complex128)
+        self._e = np.zeros(nm)  # weighted residual energy per mic, sum lambda^(N-n) |y|^2
+        self._n_eff = 0.0  # weighted sample count, sum lambda^(N-n)
         self._w = np.zeros((k, nm), np.complex128)
         self._n_hops = 0  # hops seen since the start of the stream
 
@@ -109,6 +124,11 @@ class MusicCanceller:
         self._r += a.T @ a
         self._p *= self.forget
         self._p += a.T @ yh
+        if self.gate > 0:
+            self._e *= self.forget
+            self._e += np.einsum("ij,ij->j", yh.real, yh.real) + np.einsum(
+                "ij,ij->j", yh.imag, yh.imag)
+            self._n_eff = self.forget * self._n_eff + a.shape[0]
         self._n_hops += 1
         if self._n_hops % self.solve_every:
             return
@@ -122,3 +142,13 @@ class MusicCanceller:
                                        check_finite=False)
         except linalg.LinAlgError:  # pragma: no cover - the loading keeps R positive definite
             self._w[...] = 0.0
+            return
+        if self.gate > 0:
+            self._w[:, ~self.significant()] = 0.0
+
+    def significant(self) -> NDArray[np.bool_]:
+        """(n_mics,) whether each mic's current fit explains more than gate x chance of its
+        residual power (explained energy = Re sum_k conj(P_k) W_k, chance = K / N_eff)."""
+        explained = np.einsum("km,km->m", self._p.conj(), self._w).real
+        chance = self._w.shape[0] / max(self._n_eff, 1.0)
+        return explained > self.gate * chance * self._e

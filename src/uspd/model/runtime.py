@@ -40,10 +40,10 @@ CLASSES = ("nothing", "non_human", "minor", "major")
 FORMAT = "uspd-neural-v1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins", "speaker_null",
-                "music_canceller")
+                "music_canceller", "music_canceller_gate")
 DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
 # front-end settings that models from before the setting existed were trained with
-FEATURE_LEGACY = {"music_canceller": False}
+FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0}
 
 
 @dataclass(frozen=True)
