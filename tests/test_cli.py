@@ -222,3 +222,4 @@ def test_detect_takes_a_model_and_runs_the_front_end_it_names(tmp_path):
     assert res.returncode == 0, res.stderr.decode()
     assert any("score" in json.loads(ln) for ln in res.stdout.decode().splitlines())
     assert_one_line_error(run("detect", wav, "--model", tmp_path / "missing.npz"), 3)
+    assert_one_line_error(run("detect", wav, "--model", other, "--detector", "baseline"), 2)

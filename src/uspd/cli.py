@@ -179,7 +179,7 @@ def detect(
     _one_line_warnings()
     if fmt not in ("jsonl", "text"):
         raise ConfigError(f"--format must be jsonl or text, not {fmt!r}")
-    fe_cfg = _register_neural(model) if detector == "neural" else None
+    fe_cfg = _register_neural(model, [detector])
     if input_path == "-":
         if channels is None:
             raise ConfigError("raw PCM on stdin needs --channels (and --rate, --dtype)")
@@ -207,10 +207,15 @@ def _register_builtin_detectors() -> None:
     register_builtin()
 
 
-def _register_neural(model: Path | None):
-    """'neural' from `model` (or the shipped one); the front-end settings it needs."""
+def _register_neural(model: Path | None, detectors: list[str]):
+    """'neural' from `model` (or the shipped one) if it is among `detectors`; the front-end
+    settings it was trained with (None: the defaults)."""
     from uspd.model.train_job import register_neural
 
+    if "neural" not in detectors:
+        if model is not None:
+            raise ConfigError("--model is for the neural detector, which is not selected")
+        return None
     return register_neural(model)
 
 
@@ -241,7 +246,7 @@ def evaluate(
 
     _one_line_warnings()
     names = [d.strip() for d in detector.split(",") if d.strip()]
-    fe_cfg = _register_neural(model) if "neural" in names else None
+    fe_cfg = _register_neural(model, names)
     for path in (det_png, json_out):
         if path is not None:
             check_writable(path, force)

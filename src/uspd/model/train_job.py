@@ -34,13 +34,10 @@ def register_neural(model: Path | None = None) -> FrontEndConfig | None:
     from uspd.detect import register_detector
     from uspd.model.runtime import NeuralDetector, load_model
 
-    if model is None:
-        if not register_builtin():
-            return None
-        model = BUILTIN_NPZ
-    bundle = load_model(model)
-    if model != BUILTIN_NPZ:
-        register_detector("neural", lambda fe: NeuralDetector(bundle, fe_cfg=fe))
+    if model is None and not BUILTIN_NPZ.exists():
+        return None
+    bundle = load_model(BUILTIN_NPZ if model is None else model)
+    register_detector("neural", lambda fe: NeuralDetector(bundle, fe_cfg=fe))
     return NeuralDetector(bundle).fe_cfg
 
 
