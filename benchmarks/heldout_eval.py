@@ -24,7 +24,6 @@ Prints the side-by-side table overall and per family, writes <out>.json and <out
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -75,11 +74,11 @@ def cache_path(cache: str | None, job: tuple[str, int, float, str], fe_cfg) -> P
     """Where the features of `job` under the front end `fe_cfg` are (or go)."""
     if not cache:
         return None
-    from uspd.model.simdata import CACHE_VERSION
+    from uspd.model.simdata import SceneSpec
 
-    key = hashlib.sha1(json.dumps([CACHE_VERSION, *job, repr(fe_cfg)]).encode())
-    fam, seed, _, device = job
-    return Path(cache) / f"{fam}_{seed}_{device}_{key.hexdigest()[:16]}.npz"
+    fam, seed, dur, device = job
+    key = SceneSpec(fam, seed, dur, device).key(fe_cfg)  # the training cache's key
+    return Path(cache) / f"{fam}_{seed}_{device}_{key}.npz"
 
 
 def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None):
