@@ -9,8 +9,8 @@ without writing ~10 GB of WAV files.
 Rendering is nearly all the cost, so the front end's features of each recording are cached
 (--cache, keyed by scene, seed, device and the front-end settings; about 1 GB at --scale 2). A
 later run with the same front end scores its detectors on the cached features, which gives
-the same decisions (detectors are chunk-invariant; tests/test_detect.py checks it) in a
-minute instead of half an hour.
+the same decisions (detectors are chunk-invariant; tests/test_detect.py checks it) in about
+2.5 min instead of 27 (scale 2, 2 workers).
 
     .venv/bin/python benchmarks/heldout_eval.py [--scale 1.0] [--workers 2] [--out docs/heldout]
         [--model runs/x/default.npz] [--cache runs/heldout_cache | --no-cache]
