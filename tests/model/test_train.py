@@ -144,6 +144,31 @@ def test_training_is_reproducible(tmp_path):
         assert torch.equal(v, b.model.state_dict()[k])
 
 
+def test_ema_exports_the_moving_average_of_the_raw_trajectory(tmp_path):
+    """Two steps with decay d export d * w1 + (1 - d) * w2, where w1, w2 are the raw weights
+    after each step (w1 from a one-step run: the first step's learning rate is the same)."""
+    rng = np.random.default_rng(4)
+    data = [synthetic_recording(300, rng) for _ in range(2)]
+    base = dict(epochs=1, batch=8, seed=2, progress=False,
+                arch=Arch(channels=8, dilations=(1, 2)))
+    w1 = train_model(data[:1], data[1:], TrainConfig(steps_per_epoch=1, **base),
+                     tmp_path / "w1").model.state_dict()
+    w2 = train_model(data[:1], data[1:], TrainConfig(steps_per_epoch=2, **base),
+                     tmp_path / "w2").model.state_dict()
+    res = train_model(data[:1], data[1:], TrainConfig(steps_per_epoch=2, ema_decay=0.75,
+                                                      **base), tmp_path / "ema")
+    ema = res.model.state_dict()
+    for k in w1:
+        assert torch.allclose(ema[k], 0.75 * w1[k] + 0.25 * w2[k], atol=1e-6), k
+    assert any(not torch.equal(ema[k], w2[k]) for k in w1)
+    # the recorded validation figures are those of the exported (averaged) weights
+    val = [as_recording(data[1], HOP)]
+    assert validate(res.model, val, 0.99)["val_loss"] == pytest.approx(
+        res.history[0]["val_loss"])
+    with pytest.raises(Exception, match="ema_decay"):
+        TrainConfig(ema_decay=1.0).validate()
+
+
 def test_deployment_threshold_has_margin():
     from types import SimpleNamespace
 
