@@ -169,6 +169,35 @@ def test_ema_exports_the_moving_average_of_the_raw_trajectory(tmp_path):
         TrainConfig(ema_decay=1.0).validate()
 
 
+def test_selection_scores_like_the_tuner_and_the_detector(tmp_path):
+    """validate() (checkpoint selection) measures the deployed score: a walker-like blob in
+    the warm-up hops of an empty recording is no false alarm, as for the tuner."""
+    from uspd.model.runtime import p_human, softmax
+    from uspd.model.tune import held_score_fa_per_hour
+
+    rng = np.random.default_rng(11)
+    train = [synthetic_recording(1200, rng) for _ in range(3)]
+    val = [synthetic_recording(1200, rng) for _ in range(2)]
+    arch = Arch(channels=16, dilations=(1, 2, 4, 8))
+    res = train_model(train, val, TrainConfig(
+        epochs=2, steps_per_epoch=20, batch=32, lr=5e-3, seed=1, arch=arch, progress=False),
+        tmp_path)
+    x, _ = synthetic_recording(400, rng)
+    x[:] = -95.0 + 3.0 * rng.standard_normal(x.shape)
+    v = 0.9 * np.sin(2 * np.pi * np.arange(16) * HOP / 1.1)
+    x[2:18] += 35 * np.exp(-0.5 * ((V[None] - v[:, None]) / 0.3) ** 2)  # inside the warm-up
+    recs = [as_recording(r, HOP) for r in val] + [as_recording((x, np.zeros(400, np.int64)), HOP)]
+    bundle = load_model(res.model_path)
+    scores = []
+    for r in recs:
+        sc = p_human(softmax(bundle.network().process(r.features)))
+        sc[:arch.receptive_field_hops] = 0.0
+        scores.append(sc)
+    for hold in (1, 3):
+        got = validate(res.model, recs, 0.9, hold_hops=hold)["fa_per_hour"]
+        assert got == pytest.approx(held_score_fa_per_hour(recs, scores, hold, 0.9), rel=1e-6)
+
+
 def test_deployment_threshold_has_margin():
     from types import SimpleNamespace
 

@@ -118,8 +118,10 @@ def validate(
     eval_cfg: EvalConfig | None = None, hold_hops: int = 1,
 ) -> dict[str, float]:
     """Validation loss, and FA/h, threshold and recall at target_recall of major motion, with
-    p_human held over hold_hops hops as the score (as the deployed detector reports it)."""
+    p_human held over hold_hops hops as the score, zero during the warm-up hops (as the
+    deployed detector reports it, and as the tuner scores it)."""
     model.eval()
+    warm_up = model.arch.receptive_field_hops
     items, losses, n = [], 0.0, 0
     for r in recs:
         logits = _predict(model, r)
@@ -129,8 +131,9 @@ def validate(
         z = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(z.astype(np.float64))
         p /= p.sum(axis=1, keepdims=True)
-        score = held_min(p[:, CLASSES.index("minor")] + p[:, CLASSES.index("major")],
-                         hold_hops)
+        p_hum = p[:, CLASSES.index("minor")] + p[:, CLASSES.index("major")]
+        p_hum[:warm_up] = 0.0  # as NeuralDetector: no motion while the receptive field fills
+        score = held_min(p_hum, hold_hops)
         items.append((Decisions(r.t_end_s, score, score >= 0.5), r.labels))
     rep = evaluate_corpus(items, cfg=eval_cfg)
     op = rep.operating_point(target_recall)
