@@ -52,8 +52,6 @@ def run_training(
     """Run the recipe at `config` (defaults if None); returns the written .npz path."""
     from uspd.model.mining import read_hard_negatives
     from uspd.model.recipe import (
-        VAL_LONG_LAPTOP_FRACTION,
-        VAL_LONG_OFFSET,
         VAL_OFFSET,
         load_recipe,
         recipe_dict,
@@ -77,10 +75,7 @@ def run_training(
              f"(sampling weight {d.hard_negative_weight:g})")
         train_specs += mined
         weights += [d.hard_negative_weight] * len(mined)
-    val_specs = mixed_specs(d.val_random, d.val_named, d.seed + VAL_OFFSET, d.duration_s,
-                            d.laptop_fraction)
-    val_specs += mixed_specs(0, d.val_long, d.seed + VAL_OFFSET + VAL_LONG_OFFSET,
-                             d.val_long_s, VAL_LONG_LAPTOP_FRACTION)
+    val_specs = validation_specs(d)
     train_recs = _simulate(train_specs, "training set", d, progress)
     val_recs = _simulate(val_specs, "validation set", d, progress)
     cfg = replace(recipe.train, feature=asdict(FrontEndConfig()))
@@ -107,6 +102,18 @@ def run_training(
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def validation_specs(data) -> list:
+    """The validation scenes of a recipe's DataConfig: val_random + val_named (duration_s each,
+    seeds from data.seed + VAL_OFFSET), then val_long (val_long_s each, seeds after those)."""
+    from uspd.model.recipe import VAL_LONG_LAPTOP_FRACTION, VAL_LONG_OFFSET, VAL_OFFSET
+
+    d = data
+    return (mixed_specs(d.val_random, d.val_named, d.seed + VAL_OFFSET, d.duration_s,
+                        d.laptop_fraction)
+            + mixed_specs(0, d.val_long, d.seed + VAL_OFFSET + VAL_LONG_OFFSET, d.val_long_s,
+                          VAL_LONG_LAPTOP_FRACTION))
 
 
 def _simulate(specs, what: str, data, progress=None):

@@ -1,0 +1,101 @@
+"""The 99 %-recall tail of a neural model on a recipe's validation set (never the test set).
+
+FA/h of the detector's score (p_human held over k hops, zero during the warm-up) at 90-99 %
+major recall for each hold k, the model's own decision logic on this set, and the weakest
+major events, which decide the 99 % figure. Recordings are rendered once into the recipe's
+cache directory. A recipe with a different validation set (e.g. the previous shipped recipe,
+`git show 5b6a26b:configs/shipped.toml`, 153 major events) shows how much that figure moves:
+
+    .venv/bin/python benchmarks/validation_tail.py [--model M.npz] [--config configs/shipped.toml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+from rich.progress import Progress
+
+from uspd.detect import Decisions
+from uspd.dsp.frontend import FrontEndConfig
+from uspd.evaluate import evaluate_corpus
+from uspd.model.recipe import load_recipe
+from uspd.model.runtime import DecisionLogic, held_min, load_model, p_human, softmax
+from uspd.model.simdata import build_recordings
+from uspd.model.train_job import BUILTIN_NPZ, validation_specs
+
+HOLDS = (1, 2, 4, 6, 8, 12)
+RECALLS = (0.9, 0.95, 0.98, 0.99)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", type=Path, default=BUILTIN_NPZ)
+    ap.add_argument("--config", type=Path, default=Path("configs/shipped.toml"))
+    ap.add_argument("--weakest", type=int, default=12, help="weakest major events to list")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    bundle = load_model(args.model)
+    data = load_recipe(args.config).data
+    specs = validation_specs(data)
+    with Progress() as bar:
+        task = bar.add_task(f"validation recordings ({len(specs)})", total=len(specs))
+        recs = build_recordings(specs, data.cache_dir, FrontEndConfig(**bundle.feature_config()),
+                                workers=data.workers,
+                                progress=lambda i, n: bar.update(task, completed=i))
+    warm = bundle.arch.receptive_field_hops
+    scores = []
+    for r in recs:
+        sc = p_human(softmax(bundle.network().process(r.features)))
+        sc[:warm] = 0.0
+        scores.append(sc)
+    print(f"model {args.model} on the validation set of {args.config}: {len(recs)} recordings "
+          f"({platform.machine()}, {os.cpu_count()} cores)")
+    for k in HOLDS:
+        items = [(Decisions(r.t_end_s, held_min(s, k), held_min(s, k) >= 0.5), r.labels)
+                 for r, s in zip(recs, scores, strict=True)]
+        rep = evaluate_corpus(items)
+        cells = []
+        for q in RECALLS:
+            op = rep.operating_point(q)
+            cells.append(f"{q:.0%}: {op.fa_per_hour:6.1f} (thr {op.threshold:.3f})" if op
+                         else f"{q:.0%}: -")
+        print(f"hold {k:2d}: {rep.major.n_events} major events, {rep.empty_h:.2f} h empty; "
+              "FA/h at " + "  ".join(cells))
+    dec = bundle.manifest.get("decision", {})
+    hop_s = float(bundle.feature_config().get("hop_s", 0.025))
+    if dec:
+        items = []
+        for r, s in zip(recs, scores, strict=True):
+            logic = DecisionLogic(dec["threshold"], dec["on_hops"], dec["context_threshold"],
+                                  round(dec["context_s"] / hop_s), dec["off_ratio"],
+                                  max(1, round(dec["off_s"] / hop_s)))
+            items.append((Decisions(r.t_end_s, s, logic.process(s)), r.labels))
+        rep = evaluate_corpus(items, with_det=False)
+        print(f"its decision logic ({dec['threshold']} over {dec['on_hops']} hops): major "
+              f"{rep.major.recall:.1%} ({rep.major.n_detected}/{rep.major.n_events}), minor "
+              f"within 2 m {rep.minor_near.recall:.1%}, {rep.false_alarms} false alarms in "
+              f"{rep.empty_h:.2f} h")
+    hold = int(dec.get("on_hops", 2))
+    rows = []
+    for spec, r, s in zip(specs, recs, scores, strict=True):
+        held = held_min(s, hold)
+        for seg in (g for g in r.labels.segments if g.label == "major"):
+            m = (r.t_end_s >= seg.start) & (r.t_end_s <= seg.end + 0.5)
+            if m.any():
+                rows.append((float(held[m].max()), spec, seg))
+    rows.sort(key=lambda row: row[0])
+    print(f"weakest major segments (max p_human held over {hold} hops, to 0.5 s after):")
+    for peak, spec, seg in rows[:args.weakest]:
+        dist = f"{seg.distance_m:.1f} m" if seg.distance_m is not None else "-"
+        print(f"  {peak:.3f}  {spec.scene:16s} seed {spec.seed} {spec.device:6s} "
+              f"{seg.start:5.1f}-{seg.end:5.1f} s ({seg.end - seg.start:.1f} s) at {dist}")
+    scenes = {(spec.scene, spec.seed) for _, spec, _ in rows[:args.weakest]}
+    print(f"they come from {len(scenes)} scenes; {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
