@@ -166,6 +166,7 @@ def main() -> None:
         print(f"\n== {fam} ==")
         print(compare(reps, target_recall=args.target_recall))
     out = Path(args.out)
+    out = out.with_suffix("") if out.suffix == ".json" else out  # a stem; --out x.json: x
     out.parent.mkdir(parents=True, exist_ok=True)
     plot_det(overall, f"{out}_det.png", target_recall=args.target_recall)
     payload = {
