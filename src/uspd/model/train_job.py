@@ -9,9 +9,13 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from uspd.dsp.frontend import FrontEndConfig
-from uspd.model.simdata import build_recordings, mixed_specs
+from uspd.model.simdata import SceneSpec, build_recordings, mixed_specs
+
+if TYPE_CHECKING:
+    from uspd.model.recipe import DataConfig
 
 BUILTIN_DIR = Path(__file__).parent / "weights"
 BUILTIN_NPZ = BUILTIN_DIR / "default.npz"
@@ -104,16 +108,16 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def validation_specs(data) -> list:
-    """The validation scenes of a recipe's DataConfig: val_random + val_named (duration_s each,
-    seeds from data.seed + VAL_OFFSET), then val_long (val_long_s each, seeds after those)."""
+def validation_specs(data: DataConfig) -> list[SceneSpec]:
+    """The validation scenes of a recipe's data config: val_random + val_named (duration_s
+    each, seeds from data.seed + VAL_OFFSET), then val_long (val_long_s each, seeds after)."""
     from uspd.model.recipe import VAL_LONG_LAPTOP_FRACTION, VAL_LONG_OFFSET, VAL_OFFSET
 
-    d = data
-    return (mixed_specs(d.val_random, d.val_named, d.seed + VAL_OFFSET, d.duration_s,
-                        d.laptop_fraction)
-            + mixed_specs(0, d.val_long, d.seed + VAL_OFFSET + VAL_LONG_OFFSET, d.val_long_s,
-                          VAL_LONG_LAPTOP_FRACTION))
+    short = mixed_specs(data.val_random, data.val_named, data.seed + VAL_OFFSET,
+                        data.duration_s, data.laptop_fraction)
+    long = mixed_specs(0, data.val_long, data.seed + VAL_OFFSET + VAL_LONG_OFFSET,
+                       data.val_long_s, VAL_LONG_LAPTOP_FRACTION)
+    return short + long
 
 
 def _simulate(specs, what: str, data, progress=None):
