@@ -23,7 +23,7 @@ from uspd.detect import Decisions
 from uspd.dsp.frontend import FrontEndConfig
 from uspd.evaluate import evaluate_corpus
 from uspd.model.recipe import load_recipe
-from uspd.model.runtime import DecisionLogic, held_min, load_model, p_human, softmax
+from uspd.model.runtime import NeuralDetector, held_min, load_model, p_human, softmax
 from uspd.model.simdata import build_recordings
 from uspd.model.train_job import BUILTIN_NPZ, validation_specs
 
@@ -66,13 +66,11 @@ def main() -> None:
         print(f"hold {k:2d}: {rep.major.n_events} major events, {rep.empty_h:.2f} h empty; "
               "FA/h at " + "  ".join(cells))
     dec = bundle.manifest.get("decision", {})
-    hop_s = float(bundle.feature_config().get("hop_s", 0.025))
     if dec:
+        logic = NeuralDetector(bundle).logic  # the deployed rule, as the manifest sets it
         items = []
         for r, s in zip(recs, scores, strict=True):
-            logic = DecisionLogic(dec["threshold"], dec["on_hops"], dec["context_threshold"],
-                                  round(dec["context_s"] / hop_s), dec["off_ratio"],
-                                  max(1, round(dec["off_s"] / hop_s)))
+            logic.reset()
             items.append((Decisions(r.t_end_s, s, logic.process(s)), r.labels))
         rep = evaluate_corpus(items, with_det=False)
         print(f"its decision logic ({dec['threshold']} over {dec['on_hops']} hops): major "
