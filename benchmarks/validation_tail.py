@@ -23,9 +23,10 @@ from uspd.detect import Decisions
 from uspd.dsp.frontend import FrontEndConfig
 from uspd.evaluate import evaluate_corpus
 from uspd.model.recipe import load_recipe
-from uspd.model.runtime import NeuralDetector, held_min, load_model, p_human, softmax
+from uspd.model.runtime import NeuralDetector, held_min, load_model
 from uspd.model.simdata import build_recordings
 from uspd.model.train_job import BUILTIN_NPZ, validation_specs
+from uspd.model.tune import deployed_scores
 
 HOLDS = (1, 2, 4, 6, 8, 12)
 RECALLS = (0.9, 0.95, 0.98, 0.99)
@@ -46,12 +47,7 @@ def main() -> None:
         recs = build_recordings(specs, data.cache_dir, FrontEndConfig(**bundle.feature_config()),
                                 workers=data.workers,
                                 progress=lambda i, n: bar.update(task, completed=i))
-    warm = bundle.arch.receptive_field_hops
-    scores = []
-    for r in recs:
-        sc = p_human(softmax(bundle.network().process(r.features)))
-        sc[:warm] = 0.0
-        scores.append(sc)
+    scores = deployed_scores(bundle, recs)
     print(f"model {args.model} on the validation set of {args.config}: {len(recs)} recordings "
           f"({platform.machine()}, {os.cpu_count()} cores)")
     for k in HOLDS:

@@ -48,7 +48,7 @@ from uspd.model.dataset import (
     window_index,
 )
 from uspd.model.net import DopplerTCN, count_budget, export_npz
-from uspd.model.runtime import CLASSES, Arch, held_min
+from uspd.model.runtime import CLASSES, Arch, held_min, p_human, softmax
 
 
 @dataclass(frozen=True)
@@ -128,10 +128,7 @@ def validate(
         losses += float(F.cross_entropy(
             torch.from_numpy(logits), torch.from_numpy(r.targets), reduction="sum"))
         n += r.targets.size
-        z = logits - logits.max(axis=1, keepdims=True)
-        p = np.exp(z.astype(np.float64))
-        p /= p.sum(axis=1, keepdims=True)
-        p_hum = p[:, CLASSES.index("minor")] + p[:, CLASSES.index("major")]
+        p_hum = p_human(softmax(logits))
         p_hum[:warm_up] = 0.0  # as NeuralDetector: no motion while the receptive field fills
         score = held_min(p_hum, hold_hops)
         items.append((Decisions(r.t_end_s, score, score >= 0.5), r.labels))

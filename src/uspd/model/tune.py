@@ -19,6 +19,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from uspd.detect import Decisions
 from uspd.evaluate import evaluate_corpus
 from uspd.model.dataset import Recording
@@ -83,15 +85,21 @@ def held_score_fa_per_hour(recs: Sequence[Recording], scores: Sequence, hold: in
     return float(op.fa_per_hour) if op is not None else float("inf")
 
 
-def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
-                  hop_s: float = 0.025, det_recall: float | None = DET_RECALL) -> TunedDecision:
-    """Grid-search the decision settings on `recs` (see module docstring)."""
-    warm_up = bundle.arch.receptive_field_hops  # as NeuralDetector: no motion while filling
+def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording]) -> list[np.ndarray]:
+    """Per recording, per hop p_human as NeuralDetector reports it (0 during the warm-up)."""
+    warm_up = bundle.arch.receptive_field_hops
     scores = []
     for r in recs:
         sc = p_human(softmax(bundle.network().process(r.features)))
         sc[:warm_up] = 0.0
         scores.append(sc)
+    return scores
+
+
+def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
+                  hop_s: float = 0.025, det_recall: float | None = DET_RECALL) -> TunedDecision:
+    """Grid-search the decision settings on `recs` (see module docstring)."""
+    scores = deployed_scores(bundle, recs)
     det_fa = None
     holds = ON_HOPS
     if det_recall is not None:
@@ -132,4 +140,4 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
     return max([best, *(c for c in with_context if c is not None)], key=lambda c: c[0])[1]
 
 
-__all__ = ["TunedDecision", "tune_decision"]
+__all__ = ["TunedDecision", "deployed_scores", "tune_decision"]
