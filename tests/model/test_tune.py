@@ -107,3 +107,27 @@ def test_hold_is_chosen_by_the_held_score_at_the_target_recall():
     assert tuned.false_alarms <= 1 and tuned.major_recall == 11 / 13
     old = tune_decision(net, [rec], det_recall=None)
     assert old.on_hops >= 4 and old.major_recall == 12 / 13 and old.det_fa_per_hour is None
+
+
+def test_thresholds_above_0999_keep_the_hold_of_stage_0():
+    # walkers at p 0.99995 and a distractor sustained at 0.9992 in the empty room: only a
+    # threshold above 0.999 separates them, so a grid ending at 0.999 meets the false-alarm
+    # budget with no hold at all and falls back to its strictest setting
+    p, segs, t0 = [], [], 0.0
+    for _ in range(4):
+        p += [0.99995] * 80
+        segs.append(Segment(t0, t0 + 80 * HOP, "major"))
+        t0 += 80 * HOP
+        p += [0.01] * 100 + [0.9992] * 40 + [0.01] * 100
+        segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
+        t0 += 240 * HOP
+    n = len(p)
+    labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs))
+    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
+                    np.arange(1, n + 1) * HOP, labels)
+    net = SimpleNamespace(arch=SimpleNamespace(receptive_field_hops=0),
+                          network=lambda: ScoreNetwork(np.asarray(p)))
+    tuned = tune_decision(net, [rec], max_false_alarms=0)
+    assert tuned.false_alarms == 0 and tuned.major_recall == 1.0
+    assert 0.999 < tuned.threshold < 0.99995
+    assert tuned.on_hops == min(tuned.det_fa_per_hour, key=lambda k: (tuned.det_fa_per_hour[k], k))
