@@ -18,7 +18,10 @@ the same decisions (detectors are chunk-invariant; tests/test_detect.py checks i
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human instead of p_human held over the on-rule's hops: shows what the
 DET curve of the bare network looks like) and `baseline`.
-Prints the side-by-side table overall and per family, writes <out>.json and <out>_det.png.
+Prints the side-by-side table overall and per family, then the figure at the target recall on
+--parts disjoint parts of the corpus (recordings dealt out in turn, so every family is in each):
+how far that figure, which rests on the few weakest walkers, moves between corpora of that size.
+Writes <out>.json and <out>_det.png.
 """
 
 from __future__ import annotations
@@ -54,6 +57,47 @@ def jobs(scale: float) -> list[tuple[str, int, float, str]]:
             out.append((fam, seed, dur, device))
             seed += 1
     return out
+
+
+def interleaved_parts(items: list, k: int) -> list[list]:
+    """k disjoint parts of `items`, dealt out in turn (item i to part i % k)."""
+    return [items[i::k] for i in range(k)]
+
+
+def parts_table(results: list, names: list[str], k: int, target_recall: float) -> list[dict]:
+    """Per part: its major events, empty hours and each detector's FA/h at target_recall."""
+    from uspd.evaluate import evaluate_corpus
+
+    rows = []
+    for part in interleaved_parts(results, k):
+        reps = {n: evaluate_corpus([(d[n], lab) for _, d, lab in part], name=n) for n in names}
+        ops = {n: r.operating_point(target_recall) for n, r in reps.items()}
+        first = reps[names[0]]
+        rows.append({"recordings": len(part), "major_events": first.major.n_events,
+                     "empty_h": first.empty_h,
+                     "fa_per_hour": {n: (op.fa_per_hour if op else None)
+                                     for n, op in ops.items()}})
+    return rows
+
+
+def _ratio(base: float | None, x: float | None) -> str:
+    """baseline FA/h over a detector's, as printed ('inf' when the detector has none)."""
+    if base is None or x is None:
+        return "-"
+    return "inf" if x == 0 else f"{base / x:.1f}x"
+
+
+def print_parts(rows: list[dict], names: list[str], target_recall: float) -> None:
+    others = [n for n in names if n != "baseline"]
+    print(f"\n== FA/h at {target_recall:.0%} major recall on {len(rows)} disjoint parts ==")
+    print("part  recordings  major  empty h  " + "".join(f"{n:>12s}" for n in names)
+          + "".join(f"{'baseline/' + n:>20s}" for n in others))
+    for i, r in enumerate(rows):
+        fa = r["fa_per_hour"]
+        cells = "".join(f"{fa[n]:12.2f}" if fa[n] is not None else f"{'-':>12s}" for n in names)
+        ratios = "".join(f"{_ratio(fa.get('baseline'), fa[n]):>20s}" for n in others)
+        print(f"{i:4d}  {r['recordings']:10d}  {r['major_events']:5d}  {r['empty_h']:7.2f}  "
+              f"{cells}{ratios}")
 
 
 def register_neural(model: str | None) -> None:
@@ -119,6 +163,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", default="docs/heldout")
     ap.add_argument("--target-recall", type=float, default=0.99)
+    ap.add_argument("--parts", type=int, default=4,
+                    help="disjoint parts for the spread of the target-recall figure (0: none)")
     ap.add_argument("--model", help="neural model .npz to test (default: the shipped one)")
     ap.add_argument("--cache", default="runs/heldout_cache",
                     help="folder for the recordings' features (reused when the front end is "
@@ -165,6 +211,9 @@ def main() -> None:
         families[fam] = {n: r.to_dict() for n, r in reps.items()}
         print(f"\n== {fam} ==")
         print(compare(reps, target_recall=args.target_recall))
+    parts = parts_table(results, names, args.parts, args.target_recall) if args.parts else []
+    if parts:
+        print_parts(parts, names, args.target_recall)
     out = Path(args.out)
     out = out.with_suffix("") if out.suffix == ".json" else out  # a stem; --out x.json: x
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +223,7 @@ def main() -> None:
         "audio_hours": audio_h, "wall_s": wall, "seeds_from": TEST_SEED0,
         "scale": args.scale, "model": args.model or "shipped",
         "overall": {n: r.to_dict() for n, r in overall.items()},
-        "families": families,
+        "families": families, "parts": parts,
     }
     Path(f"{out}.json").write_text(json.dumps(payload, indent=1, default=float))
     print(f"\nwrote {out}.json and {out}_det.png")
