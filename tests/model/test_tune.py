@@ -60,6 +60,17 @@ class ScoreNetwork:
         return logits
 
 
+def scored_recording(p, segs):
+    """A network whose p_human is `p` per hop (no warm-up), and a recording labelled `segs`."""
+    n = len(p)
+    labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs))
+    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
+                    np.arange(1, n + 1) * HOP, labels)
+    net = SimpleNamespace(arch=SimpleNamespace(receptive_field_hops=0),
+                          network=lambda: ScoreNetwork(np.asarray(p)))
+    return net, rec
+
+
 def test_off_rule_is_tuned_so_motion_ends_before_the_scored_empty_time():
     # a person walks for 5 s and leaves; p_human lingers at 0.7 for 1.4 s, then drops. With the
     # default off rule (below 0.6 x threshold <= 0.594 for 0.4 s) motion lasts to 6.8 s, past
@@ -68,11 +79,7 @@ def test_off_rule_is_tuned_so_motion_ends_before_the_scored_empty_time():
     n = 800
     t = np.arange(1, n + 1) * HOP
     p = np.where(t <= 5.0, 0.999, np.where(t <= 6.4, 0.7, 0.001))
-    labels = Labels(96000, 4e4, n * HOP, 4, (Segment(0.0, 5.0, "major"),
-                                            Segment(5.0, n * HOP, "empty")))
-    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64), t, labels)
-    net = SimpleNamespace(arch=SimpleNamespace(receptive_field_hops=0),
-                          network=lambda: ScoreNetwork(p))
+    net, rec = scored_recording(p, [Segment(0.0, 5.0, "major"), Segment(5.0, n * HOP, "empty")])
     tuned = tune_decision(net, [rec], max_false_alarms=0)
     assert tuned.false_alarms == 0 and tuned.major_recall == 1.0
     assert (tuned.off_ratio, tuned.off_s) == (0.8, 0.2) and tuned.threshold >= 0.9
@@ -95,12 +102,7 @@ def test_hold_is_chosen_by_the_held_score_at_the_target_recall():
         p += [0.01] * 120 + [flicker] * 3 + [0.01] * 117
         segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
         t0 += 240 * HOP
-    n = len(p)
-    labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs))
-    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
-                    np.arange(1, n + 1) * HOP, labels)
-    net = SimpleNamespace(arch=SimpleNamespace(receptive_field_hops=0),
-                          network=lambda: ScoreNetwork(np.asarray(p)))
+    net, rec = scored_recording(p, segs)
     tuned = tune_decision(net, [rec], det_recall=1.0)
     det = tuned.det_fa_per_hour
     assert tuned.on_hops == 1 and det[1] == det[2] < det[4] / 5
@@ -121,12 +123,7 @@ def test_thresholds_above_0999_keep_the_hold_of_stage_0():
         p += [0.01] * 100 + [0.9992] * 40 + [0.01] * 100
         segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
         t0 += 240 * HOP
-    n = len(p)
-    labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs))
-    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
-                    np.arange(1, n + 1) * HOP, labels)
-    net = SimpleNamespace(arch=SimpleNamespace(receptive_field_hops=0),
-                          network=lambda: ScoreNetwork(np.asarray(p)))
+    net, rec = scored_recording(p, segs)
     tuned = tune_decision(net, [rec], max_false_alarms=0)
     assert tuned.false_alarms == 0 and tuned.major_recall == 1.0
     assert 0.999 < tuned.threshold < 0.99995
