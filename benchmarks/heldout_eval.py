@@ -227,7 +227,7 @@ def main() -> None:
     print(f"{'family':20s}" + "".join(f"{n:>22s}" for n in names))
     for fam, row in fa_at_thr.items():
         print(f"{fam:20s}" + "".join(
-            f"{row[n]['false_alarms']:>8d} in {row[n]['empty_h']:6.2f} h" if n in row
+            f"{row[n]['false_alarms']:>10d} in {row[n]['empty_h']:6.2f} h" if n in row
             else f"{'-':>22s}" for n in names))
     parts = parts_table(results, names, args.parts, args.target_recall) if args.parts else []
     if parts:
