@@ -210,24 +210,23 @@ def main() -> None:
     thr_all = {n: (op.threshold if (op := r.operating_point(args.target_recall)) else None)
                for n, r in overall.items()}
     families: dict[str, dict] = {}
-    fa_at_thr: dict[str, dict] = {}
+    at_thr = "fa_at_corpus_target_threshold"
     for fam in SUITE:
         sel = [(d, lab) for f, d, lab in results if f == fam]
         reps = {n: evaluate_corpus([(d[n], lab) for d, lab in sel], name=n) for n in names}
         families[fam] = {n: r.to_dict() for n, r in reps.items()}
-        fa_at_thr[fam] = {n: {"false_alarms": r.det.false_alarms_at(thr_all[n]),
-                              "empty_h": r.empty_h}
-                          for n, r in reps.items() if thr_all[n] is not None}
-        for n in fa_at_thr[fam]:
-            families[fam][n]["fa_at_corpus_target_threshold"] = fa_at_thr[fam][n]
+        for n, r in reps.items():
+            if thr_all[n] is not None:
+                families[fam][n][at_thr] = {"false_alarms": r.det.false_alarms_at(thr_all[n]),
+                                            "empty_h": r.empty_h}
         print(f"\n== {fam} ==")
         print(compare(reps, target_recall=args.target_recall))
     print(f"\n== false alarms per family at the threshold giving {args.target_recall:.0%} major "
           "recall on the whole corpus ==")
     print(f"{'family':20s}" + "".join(f"{n:>22s}" for n in names))
-    for fam, row in fa_at_thr.items():
+    for fam, fam_reps in families.items():
         print(f"{fam:20s}" + "".join(
-            f"{row[n]['false_alarms']:>10d} in {row[n]['empty_h']:6.2f} h" if n in row
+            f"{c['false_alarms']:>10d} in {c['empty_h']:6.2f} h" if (c := fam_reps[n].get(at_thr))
             else f"{'-':>22s}" for n in names))
     parts = parts_table(results, names, args.parts, args.target_recall) if args.parts else []
     if parts:

@@ -26,7 +26,7 @@ from uspd.model.recipe import load_recipe
 from uspd.model.runtime import NeuralDetector, held_min, load_model
 from uspd.model.simdata import build_recordings
 from uspd.model.train_job import BUILTIN_NPZ, validation_specs
-from uspd.model.tune import deployed_scores
+from uspd.model.tune import deployed_scores, held_score_report
 
 HOLDS = (1, 2, 4, 6, 8, 12)
 RECALLS = (0.9, 0.95, 0.98, 0.99)
@@ -51,9 +51,7 @@ def main() -> None:
     print(f"model {args.model} on the validation set of {args.config}: {len(recs)} recordings "
           f"({platform.machine()}, {os.cpu_count()} cores)")
     for k in HOLDS:
-        items = [(Decisions(r.t_end_s, held_min(s, k), held_min(s, k) >= 0.5), r.labels)
-                 for r, s in zip(recs, scores, strict=True)]
-        rep = evaluate_corpus(items)
+        rep = held_score_report(recs, scores, k)
         cells = []
         for q in RECALLS:
             op = rep.operating_point(q)

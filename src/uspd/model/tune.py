@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from uspd.detect import Decisions
-from uspd.evaluate import evaluate_corpus
+from uspd.evaluate import Report, evaluate_corpus
 from uspd.model.dataset import Recording
 from uspd.model.runtime import (
     DEFAULT_OFF_RATIO,
@@ -75,15 +75,21 @@ class TunedDecision:
         return out
 
 
-def held_score_fa_per_hour(recs: Sequence[Recording], scores: Sequence, hold: int,
-                           recall: float) -> float:
-    """FA/h of p_human held over `hold` hops (the detector's reported score) at the threshold
-    reaching `recall` of the major events (inf if unreachable)."""
+def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int) -> Report:
+    """Corpus report (with DET curve) of p_human held over `hold` hops, the detector's
+    reported score, as the score of each recording."""
     items = []
     for r, sc in zip(recs, scores, strict=True):
         held = held_min(sc, hold)
         items.append((Decisions(r.t_end_s, held, held >= 0.5), r.labels))
-    op = evaluate_corpus(items).operating_point(recall)
+    return evaluate_corpus(items)
+
+
+def held_score_fa_per_hour(recs: Sequence[Recording], scores: Sequence, hold: int,
+                           recall: float) -> float:
+    """FA/h of p_human held over `hold` hops (the detector's reported score) at the threshold
+    reaching `recall` of the major events (inf if unreachable)."""
+    op = held_score_report(recs, scores, hold).operating_point(recall)
     return float(op.fa_per_hour) if op is not None else float("inf")
 
 
@@ -142,4 +148,4 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
     return max([best, *(c for c in with_context if c is not None)], key=lambda c: c[0])[1]
 
 
-__all__ = ["TunedDecision", "deployed_scores", "tune_decision"]
+__all__ = ["TunedDecision", "deployed_scores", "held_score_report", "tune_decision"]
