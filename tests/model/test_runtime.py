@@ -18,11 +18,14 @@ from uspd.model.net import (  # noqa: E402
     export_npz,
 )
 from uspd.model.runtime import (  # noqa: E402
+    HISTORY_FLOOR_DB,
     Arch,
     NeuralConfig,
     NeuralDetector,
+    PeakHistory,
     StreamingTCN,
     load_model,
+    model_inputs,
     p_human,
     softmax,
 )
@@ -34,7 +37,8 @@ def random_model(seed=0, arch=None):
     torch.manual_seed(seed)
     m = DopplerTCN(arch).eval()
     rng = np.random.default_rng(seed)
-    m.set_normalisation(rng.normal(-80, 5, m.arch.n_bins), rng.uniform(0.05, 0.2, m.arch.n_bins))
+    n = m.arch.n_inputs
+    m.set_normalisation(rng.normal(-80, 5, n), rng.uniform(0.05, 0.2, n))
     return m
 
 
@@ -69,20 +73,65 @@ def test_budget():
     assert b["receptive_field_s"] >= 0.5 and b["receptive_field_s"] <= 1.5
 
 
-@pytest.mark.parametrize("arch", [None, Arch(n_bins=24, channels=8, kernel=2, dilations=(1, 3))])
+HISTORY_ARCH = Arch(history_delay_hops=20, history_decay_db_per_hop=0.5)
+
+
+def test_budget_with_history():
+    a = HISTORY_ARCH
+    b = count_budget(DopplerTCN(a), FE.hop_s)
+    convs = 2 * a.n_bins * a.channels * 3 + 4 * a.channels * a.channels * 3 + a.channels * 4
+    assert b["macs_per_hop"] == convs + 2 * a.n_bins + 2 * a.n_bins  # + norm + add/max
+    assert b["params"] == a.n_params() == DopplerTCN().arch.n_params() + a.n_bins * a.channels * 3
+    assert b["params"] <= MAX_PARAMS and b["macs_per_s"] <= MAX_MACS_PER_S
+
+
+def test_peak_history_matches_its_formula_in_any_blocks():
+    """out[t] = max_{s<=t} (x[s - D] - decay (t - s)), x before the stream = the floor."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(-90, 10, (300, 6))
+    x[120:125, 2] = -40.0  # a loud short event
+    d, decay = 25, 0.2
+    past = np.vstack([np.full((d, 6), HISTORY_FLOOR_DB), x])  # past[s + d] = x[s]
+    ref = np.array([[max(past[s, b] - decay * (t - s) for s in range(t + 1)) for b in range(6)]
+                    for t in range(300)])
+    h = PeakHistory(6, d, decay)
+    whole = h.process(x)
+    assert np.allclose(whole, ref, atol=1e-9)
+    # the event is absent until it is d hops old; its last hop then decays by `decay` per hop
+    assert whole[120 + d - 1, 2] < -45 and whole[124 + d + 10, 2] == pytest.approx(-42.0)
+    h.reset()
+    parts, i = [], 0
+    while i < 300:
+        n = int(rng.choice([0, 1, 3, 26, 80]))
+        parts.append(h.process(x[i:i + n]))
+        i += n
+    assert np.array_equal(np.concatenate(parts), whole)
+
+
+def test_model_inputs_append_history_only_when_the_arch_has_one():
+    x = random_feats(50)
+    assert np.array_equal(model_inputs(Arch(), x), x)
+    u = model_inputs(HISTORY_ARCH, x)
+    assert u.shape == (50, 80) and np.array_equal(u[:, :40], x)
+    assert np.all(u[:20, 40:] == np.float32(HISTORY_FLOOR_DB))  # nothing is 20 hops old yet
+
+
+@pytest.mark.parametrize("arch", [None, Arch(n_bins=24, channels=8, kernel=2, dilations=(1, 3)),
+                                  HISTORY_ARCH])
 def test_parity_torch_vs_numpy(arch):
     m = random_model(0, arch)
     x = random_feats(150, m.arch.n_bins)
     with torch.no_grad():
-        ref = m(torch.from_numpy(x)[None]).numpy()[0]
+        ref = m(torch.from_numpy(model_inputs(m.arch, x))[None]).numpy()[0]
     net = StreamingTCN(m.arch, weights_of(m))
     got = net.process(x)
     assert np.abs(got - ref).max() < 1e-5
     assert np.abs(ref).max() > 0.1  # a meaningful comparison, not zeros vs zeros
 
 
-def test_streaming_any_chunking_identical():
-    m = random_model(2)
+@pytest.mark.parametrize("arch", [None, HISTORY_ARCH])
+def test_streaming_any_chunking_identical(arch):
+    m = random_model(2, arch)
     x = random_feats(120)
     whole = StreamingTCN(m.arch, weights_of(m)).process(x)
     net = StreamingTCN(m.arch, weights_of(m))

@@ -23,7 +23,13 @@ from uspd.model.dataset import (  # noqa: E402
     window_index,
 )
 from uspd.model.net import DopplerTCN  # noqa: E402
-from uspd.model.runtime import Arch, NeuralDetector, StreamingTCN, load_model  # noqa: E402
+from uspd.model.runtime import (  # noqa: E402
+    Arch,
+    NeuralDetector,
+    StreamingTCN,
+    load_model,
+    model_inputs,
+)
 from uspd.model.train import TrainConfig, train_model, validate  # noqa: E402
 
 HOP = 0.025
@@ -94,15 +100,28 @@ def test_windows_balance_and_augment():
     m = augment(x, np.random.default_rng(2), AugmentConfig(
         p_floor=0, p_jitter=0, p_flip=0, p_mask=1, max_mask_hops=4), protect_last=16)
     assert np.array_equal(m[:, -16:], x[:, -16:]) and not np.array_equal(m, x)
+    # features + a second group (their history): mirror and shift act on both alike, time
+    # masks on the features only
+    xh = np.concatenate([x, x - 10.0], axis=2)
+    f2 = augment(xh, np.random.default_rng(1), AugmentConfig(p_floor=0, p_jitter=0, p_flip=1,
+                                                             p_mask=0), groups=2)
+    assert np.array_equal(f2, np.concatenate([x[:, :, ::-1], x[:, :, ::-1] - 10.0], axis=2))
+    m2 = augment(xh, np.random.default_rng(2), AugmentConfig(
+        p_floor=0, p_jitter=0, p_flip=0, p_mask=1, max_mask_hops=4), protect_last=16, groups=2)
+    assert np.array_equal(m2[:, :, 40:], xh[:, :, 40:]) and np.array_equal(m2[:, :, :40], m)
+    with pytest.raises(InputError):
+        augment(xh[:, :, :79], np.random.default_rng(0), AugmentConfig(), groups=2)
     with pytest.raises(InputError):
         as_recording((np.zeros((10, 40)), np.zeros(9)))
 
 
-def test_smoke_training_loss_falls_and_runtime_matches(tmp_path):
+@pytest.mark.parametrize("history_hops", [0, 40])
+def test_smoke_training_loss_falls_and_runtime_matches(tmp_path, history_hops):
     rng = np.random.default_rng(7)
     train = [synthetic_recording(1200, rng) for _ in range(3)]
     val = [synthetic_recording(1200, rng) for _ in range(2)]
-    arch = Arch(channels=16, dilations=(1, 2, 4, 8))
+    arch = Arch(channels=16, dilations=(1, 2, 4, 8), history_delay_hops=history_hops,
+                history_decay_db_per_hop=0.05)
     cfg = TrainConfig(epochs=3, steps_per_epoch=20, batch=32, lr=5e-3, seed=1, arch=arch,
                       target_recall=0.9, progress=False, name="smoke")
     res = train_model(train, val, cfg, tmp_path)
@@ -126,7 +145,8 @@ def test_smoke_training_loss_falls_and_runtime_matches(tmp_path):
         "threshold"])
     x = val_recs[0].features
     with torch.no_grad():
-        ref = res.model(torch.from_numpy(x)[None]).numpy()[0]
+        ref = res.model(torch.from_numpy(model_inputs(arch, x))[None]).numpy()[0]
+    assert bundle.arch == arch
     got = StreamingTCN(bundle.arch, bundle.weights).process(x)
     assert np.abs(got - ref).max() < 1e-4
     det = NeuralDetector(bundle)

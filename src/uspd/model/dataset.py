@@ -154,35 +154,41 @@ class AugmentConfig:
 
 
 def augment(
-    x: NDArray, rng: np.random.Generator, cfg: AugmentConfig, protect_last: int = 0
+    x: NDArray, rng: np.random.Generator, cfg: AugmentConfig, protect_last: int = 0,
+    groups: int = 1,
 ) -> NDArray[np.float32]:
-    """Augment a batch of windows x (batch, n_hops, n_bins) dB; returns a new array.
+    """Augment a batch of windows x (batch, n_hops, groups * n_bins) dB; returns a new array.
 
-    Time masks never touch the last `protect_last` hops (the ones the loss is on).
+    groups > 1: the inputs are the features followed by other per-bin channels (their
+    history): floor, mirror and bin shift act on every group alike, time masks (dropouts of
+    the features) on the first only, and never on the last `protect_last` hops (the ones the
+    loss is on).
     """
     x = np.array(x, dtype=np.float64)
-    b, n, _ = x.shape
+    b, n, width = x.shape
+    if groups < 1 or width % groups:
+        raise InputError(f"augment: {width} inputs do not split into {groups} groups")
     for i in range(b):
-        w = x[i]
+        w = x[i].reshape(n, groups, width // groups)
         if rng.random() < cfg.p_floor:
             floor = rng.uniform(*cfg.floor_db)
             w = 10.0 * np.log10(10.0 ** (w / 10.0) + 10.0 ** (floor / 10.0))
         if rng.random() < cfg.p_flip:
-            w = w[:, ::-1]
+            w = w[:, :, ::-1]
         if rng.random() < cfg.p_jitter:
             s = int(rng.choice([-1, 1]))
-            w = np.roll(w, s, axis=1)
+            w = np.roll(w, s, axis=2)
             if s > 0:
-                w[:, 0] = w[:, 1]
+                w[:, :, 0] = w[:, :, 1]
             else:
-                w[:, -1] = w[:, -2]
+                w[:, :, -1] = w[:, :, -2]
         limit = n - protect_last
         if rng.random() < cfg.p_mask and limit > cfg.max_mask_hops:
             m = int(rng.integers(1, cfg.max_mask_hops + 1))
             a = int(rng.integers(0, limit - m + 1))
             w = w.copy()
-            w[a:a + m] = np.median(w, axis=0)
-        x[i] = w
+            w[a:a + m, 0] = np.median(w[:, 0], axis=0)
+        x[i] = w.reshape(n, width)
     return x.astype(np.float32)
 
 

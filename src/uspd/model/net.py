@@ -4,6 +4,8 @@ A causal dilated temporal CNN over feature hops, velocity bins as input channels
 uspd.model.runtime for the exact equations, which this module must match). Default shape:
 32 channels, kernel 3, dilations (1, 2, 4, 8, 8) -> receptive field 47 hops (1.175 s at the
 25 ms hop), ~16.4k parameters, ~16.3k multiply-accumulates per hop (~0.65 M per second).
+Optional history channels (runtime.PeakHistory) double the inputs; they are computed outside
+the network (runtime.model_inputs), so training windows stay short.
 Normalisation (per-bin offset and scale from training statistics) is a fixed buffer inside
 the model, so it runs on raw dB features.
 """
@@ -26,7 +28,10 @@ MAX_MACS_PER_S = 1_000_000
 
 
 class DopplerTCN(nn.Module):
-    """forward(x (batch, n_hops, n_bins) raw dB) -> logits (batch, n_hops, n_classes).
+    """forward(x (batch, n_hops, n_inputs) raw dB) -> logits (batch, n_hops, n_classes).
+
+    x: runtime.model_inputs of the features (the features themselves unless the arch has
+    history channels).
 
     Causal: output at hop t depends on hops t - receptive_field + 1 .. t only, with zero
     left padding per layer (the runtime's zero-initialised ring buffers).
@@ -36,9 +41,9 @@ class DopplerTCN(nn.Module):
         super().__init__()
         self.arch = arch or Arch()
         a = self.arch
-        self.register_buffer("norm_offset", torch.zeros(a.n_bins))
-        self.register_buffer("norm_scale", torch.ones(a.n_bins))
-        self.inp = nn.Conv1d(a.n_bins, a.channels, a.kernel, dilation=a.dilations[0])
+        self.register_buffer("norm_offset", torch.zeros(a.n_inputs))
+        self.register_buffer("norm_scale", torch.ones(a.n_inputs))
+        self.inp = nn.Conv1d(a.n_inputs, a.channels, a.kernel, dilation=a.dilations[0])
         self.blocks = nn.ModuleList(
             nn.Conv1d(a.channels, a.channels, a.kernel, dilation=d) for d in a.dilations[1:]
         )

@@ -3,10 +3,17 @@
 The network (see uspd.model.net for the torch definition) is a causal dilated temporal CNN over
 feature hops with the velocity bins as channels:
 
-    z = clip((x_db - norm_offset) * norm_scale, -clip, clip)        x_db (n_bins,) raw dB
+    u = [x_db, history(x_db)]  (or x_db alone)                       x_db (n_bins,) raw dB
+    z = clip((u - norm_offset) * norm_scale, -clip, clip)
     h = relu(conv_0(z))                                              kernel k, dilation d_0
     h = h + relu(conv_i(h))          for i = 1 .. len(dilations)-1   residual blocks
     logits = head(h)                                                  1x1, n_classes
+
+history (optional, `Arch.history_delay_hops` > 0) is a slow memory of the room: per velocity
+bin the loudest the features have been, excluding the last history_delay_hops hops, discounted
+by history_decay_db_per_hop per hop of age (`PeakHistory`). An oscillating fan sweeps its blades
+past the device every 10-20 s and each sweep alone looks like a person sitting down; with the
+history the network sees that the same Doppler signature was there seconds ago.
 
 Each causal conv needs the last (k - 1) * d inputs of its layer: the streaming state is one ring
 buffer per layer. Every hop is computed by the same fixed-shape operations whatever the block
@@ -56,6 +63,8 @@ class Arch:
     dilations: tuple[int, ...] = (1, 2, 4, 8, 8)
     n_classes: int = len(CLASSES)
     clip: float = 6.0  # normalised features are clipped to +-clip
+    history_delay_hops: int = 0  # > 0: add PeakHistory channels (n_bins more inputs)
+    history_decay_db_per_hop: float = 0.0  # their discount with age (dB per hop)
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "tcn", **{k: getattr(self, k) for k in self.__dataclass_fields__}}
@@ -67,9 +76,16 @@ class Arch:
                 n_bins=int(d["n_bins"]), channels=int(d["channels"]), kernel=int(d["kernel"]),
                 dilations=tuple(int(x) for x in d["dilations"]), n_classes=int(d["n_classes"]),
                 clip=float(d.get("clip", 6.0)),
+                history_delay_hops=int(d.get("history_delay_hops", 0)),
+                history_decay_db_per_hop=float(d.get("history_decay_db_per_hop", 0.0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"model manifest: bad architecture: {exc}") from exc
+
+    @property
+    def n_inputs(self) -> int:
+        """Input channels of the first conv: the velocity bins, plus their history if on."""
+        return self.n_bins * (2 if self.history_delay_hops > 0 else 1)
 
     @property
     def receptive_field_hops(self) -> int:
@@ -79,7 +95,7 @@ class Arch:
     def layer_shapes(self) -> list[tuple[int, int, int]]:
         """(c_in, c_out, kernel) of each conv, head last."""
         c, k = self.channels, self.kernel
-        shapes = [(self.n_bins, c, k)] + [(c, c, k)] * (len(self.dilations) - 1)
+        shapes = [(self.n_inputs, c, k)] + [(c, c, k)] * (len(self.dilations) - 1)
         return [*shapes, (c, self.n_classes, 1)]
 
     def n_params(self) -> int:
@@ -87,8 +103,10 @@ class Arch:
         return sum(ci * co * k + co for ci, co, k in self.layer_shapes())
 
     def macs_per_hop(self) -> int:
-        """Multiply-accumulates per hop in streaming (one output per layer per hop)."""
-        return sum(ci * co * k for ci, co, k in self.layer_shapes()) + self.n_bins
+        """Multiply-accumulates per hop in streaming (one output per layer per hop), the
+        input normalisation and the history's add + max per bin included."""
+        history = 2 * self.n_bins if self.history_delay_hops > 0 else 0
+        return sum(ci * co * k for ci, co, k in self.layer_shapes()) + self.n_inputs + history
 
     def macs_per_s(self, hop_s: float) -> float:
         return self.macs_per_hop() / hop_s
@@ -107,6 +125,54 @@ def p_human(probs: NDArray) -> NDArray[np.float64]:
     return probs[..., CLASSES.index("minor")] + probs[..., CLASSES.index("major")]
 
 
+HISTORY_FLOOR_DB = -120.0  # the history before the stream has any (the front end's dB floor)
+
+
+class PeakHistory:
+    """Streaming peak hold of delayed features, discounted with age (explicit state).
+
+    out[t] = max over s <= t of (x[s - delay] - decay * (t - s)), x before the stream =
+    HISTORY_FLOOR_DB; all in dB per velocity bin. Computed as a running maximum M of
+    x[s - delay] + decay * s (then out = M - decay * t) on the global hop index, so any block
+    size gives bit-identical output.
+    """
+
+    def __init__(self, n_bins: int, delay_hops: int, decay_db_per_hop: float):
+        if delay_hops < 1 or decay_db_per_hop < 0:
+            raise ConfigError("history: need delay_hops >= 1 and decay_db_per_hop >= 0")
+        self.n_bins, self.delay, self.decay = n_bins, delay_hops, decay_db_per_hop
+        self.reset()
+
+    def reset(self) -> None:
+        self._pending = np.full((self.delay, self.n_bins), HISTORY_FLOOR_DB)  # last `delay` x
+        self._peak = np.full(self.n_bins, -np.inf)  # M before the next hop
+        self._hops = 0
+
+    def process(self, x: NDArray) -> NDArray[np.float64]:
+        """x (n_hops, n_bins) dB -> history (n_hops, n_bins) dB."""
+        x = np.asarray(x, np.float64).reshape(-1, self.n_bins)
+        n = x.shape[0]
+        if n == 0:
+            return np.zeros((0, self.n_bins))
+        both = np.concatenate([self._pending, x])
+        delayed, self._pending = both[:n], both[n:]
+        age = self.decay * np.arange(self._hops, self._hops + n, dtype=np.float64)[:, None]
+        peak = np.maximum.accumulate(np.vstack([self._peak, delayed + age]), axis=0)[1:]
+        self._peak = peak[-1].copy()
+        self._hops += n
+        return peak - age
+
+
+def model_inputs(arch: Arch, x: NDArray) -> NDArray[np.float32]:
+    """The network's input for a whole recording from the start of its stream: features
+    (n_hops, n_bins) raw dB, with their PeakHistory appended when the arch has one."""
+    x = np.asarray(x, np.float32)
+    if arch.history_delay_hops <= 0:
+        return x
+    h = PeakHistory(arch.n_bins, arch.history_delay_hops, arch.history_decay_db_per_hop)
+    return np.concatenate([x, h.process(x).astype(np.float32)], axis=1)
+
+
 class StreamingTCN:
     """Numpy forward pass with explicit ring-buffer state.
 
@@ -116,8 +182,11 @@ class StreamingTCN:
     def __init__(self, arch: Arch, weights: dict[str, NDArray]):
         self.arch = arch
         get = _getter(weights)
-        self.offset = get("norm_offset", (arch.n_bins,))
-        self.scale = get("norm_scale", (arch.n_bins,))
+        self.offset = get("norm_offset", (arch.n_inputs,))
+        self.scale = get("norm_scale", (arch.n_inputs,))
+        self.history = (PeakHistory(arch.n_bins, arch.history_delay_hops,
+                                    arch.history_decay_db_per_hop)
+                        if arch.history_delay_hops > 0 else None)
         self.layers: list[tuple[NDArray, NDArray, int]] = []  # (W (c_out, k*c_in), b, dilation)
         names = ["inp"] + [f"blocks.{i}" for i in range(len(arch.dilations) - 1)]
         for name, (ci, co, k), d in zip(
@@ -140,12 +209,19 @@ class StreamingTCN:
             np.zeros((2 * ((k - 1) * d + 1), w.shape[1] // k)) for w, _, d in self.layers
         ]
         self._pos = 0  # hops seen
+        if self.history is not None:
+            self.history.reset()
 
     def step(self, x: NDArray) -> NDArray[np.float64]:
         """One hop: x (n_bins,) raw dB -> logits (n_classes,)."""
         c = self.arch.clip
         span = self.arch.kernel - 1
-        h = np.clip((np.asarray(x, np.float64) - self.offset) * self.scale, -c, c)
+        u = np.asarray(x, np.float64)
+        if self.history is not None:  # in float32, as model_inputs gives it to training
+            x32 = np.asarray(x, np.float32)
+            u = np.concatenate([x32, self.history.process(x32[None])[0].astype(np.float32)]
+                               ).astype(np.float64)
+        h = np.clip((u - self.offset) * self.scale, -c, c)
         for i, (w, b, d) in enumerate(self.layers):
             buf = self._bufs[i]
             n_ring = buf.shape[0] // 2

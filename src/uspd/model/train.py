@@ -48,7 +48,7 @@ from uspd.model.dataset import (
     window_index,
 )
 from uspd.model.net import DopplerTCN, count_budget, export_npz
-from uspd.model.runtime import CLASSES, Arch, held_min, p_human, softmax
+from uspd.model.runtime import CLASSES, Arch, held_min, model_inputs, p_human, softmax
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ class TrainResult:
 def _predict(model: DopplerTCN, rec: Recording) -> np.ndarray:
     """Logits (n_hops, n_classes) of a whole recording (causal, zero history)."""
     with torch.no_grad():
-        return model(torch.from_numpy(rec.features)[None]).numpy()[0]
+        x = model_inputs(model.arch, rec.features)
+        return model(torch.from_numpy(x)[None]).numpy()[0]
 
 
 def validate(
@@ -198,6 +199,9 @@ def train_model(
                 f"train: features have {r.features.shape[1]} bins, the network expects "
                 f"{cfg.arch.n_bins}"
             )
+    # the network's inputs (features + history channels if any), computed once per recording
+    train = [dataclasses.replace(r, features=model_inputs(cfg.arch, r.features)) for r in train]
+    groups = cfg.arch.n_inputs // cfg.arch.n_bins
     win = cfg.windows()
     rec_i, end_i, cls = window_index(train, win, cfg.stride_hops)
     if rec_i.size == 0:
@@ -241,7 +245,8 @@ def train_model(
                 for _ in range(cfg.steps_per_epoch):
                     pick = rng.choice(rec_i.size, size=cfg.batch, p=prob)
                     x, y = gather(train, rec_i[pick], end_i[pick], win)
-                    x = augment(x, rng, cfg.augment, protect_last=cfg.out_hops)
+                    x = augment(x, rng, cfg.augment, protect_last=cfg.out_hops,
+                                groups=groups)
                     logits = model(torch.from_numpy(x))[:, -cfg.out_hops:]
                     target = torch.from_numpy(y[:, -cfg.out_hops:])
                     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
