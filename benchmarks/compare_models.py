@@ -1,0 +1,185 @@
+"""Compare trained models along the DET curve, on the recipe's validation set and the held-out
+corpus, from cached features.
+
+For each model it prints:
+- the FA/h of the detector's reported score (p_human held over the model's on_hops) at the
+  thresholds giving 95 / 97 / 98 / 99 % major recall, on the whole corpus and, at the same
+  threshold, on the empty families alone (the issue's second target);
+- the deployed decision logic of the model's manifest: major recall, minor recall within 2 m,
+  false alarms, median major latency.
+
+The network runs as one batch per recording in torch (the runtime's equations; the parity
+test bounds the difference), so a model is scored on the 2015-recording corpus in seconds
+instead of the 12 min the streaming runtime takes; torch is needed, as for training. Features
+come from the caches that training (`runs/cache`) and heldout_eval.py (`runs/heldout_cache`)
+write; a missing one is an error that says which command fills it.
+
+    .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
+        [--recipe configs/shipped.toml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from heldout_eval import cache_path, jobs
+
+RECALLS = (0.95, 0.97, 0.98, 0.99)
+
+
+class Item:
+    """What held_score_report needs of a recording: hop end times (s) and labels."""
+
+    def __init__(self, family: str, t_end_s: np.ndarray, labels) -> None:
+        self.family, self.t_end_s, self.labels = family, t_end_s, labels
+
+
+def heldout_items(scale: float, fe_cfg, cache: str) -> list[tuple[Item, np.ndarray]]:
+    from uspd.labels import Labels
+
+    out = []
+    for job in jobs(scale):
+        path = cache_path(cache, job, fe_cfg)
+        if path is None or not path.exists():
+            sys.exit(f"error: no cached features for {job[0]} seed {job[1]} in {cache}; run "
+                     f"benchmarks/heldout_eval.py --scale {scale:g} first")
+        with np.load(path) as z:
+            labels = Labels.from_json(json.loads(str(z["labels"])))
+            out.append((Item(job[0], z["t_end_s"], labels), z["doppler_db"]))
+    return out
+
+
+def validation_items(recipe_path: str, fe_cfg) -> list[tuple[Item, np.ndarray]]:
+    from uspd.model.recipe import load_recipe
+    from uspd.model.simdata import build_recordings
+    from uspd.model.train_job import validation_specs
+
+    d = load_recipe(Path(recipe_path)).data
+    specs = validation_specs(d)
+    recs = build_recordings(specs, d.cache_dir, fe_cfg, workers=d.workers)
+    return [(Item(s.scene, r.t_end_s, r.labels), r.features) for s, r in zip(specs, recs,
+                                                                               strict=True)]
+
+
+def scores_of(bundle, feats: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-hop p_human as NeuralDetector reports it (0 during the warm-up), torch batch."""
+    import torch
+
+    from uspd.model.net import DopplerTCN
+    from uspd.model.runtime import model_inputs, p_human, softmax
+
+    net = DopplerTCN(bundle.arch)
+    net.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32))
+                         for k, v in bundle.weights.items()})
+    net.eval()
+    out = []
+    with torch.no_grad():
+        for x in feats:
+            logits = net(torch.from_numpy(model_inputs(bundle.arch, x))[None]).numpy()[0]
+            sc = p_human(softmax(logits))
+            sc[:bundle.arch.receptive_field_hops] = 0.0
+            out.append(sc)
+    return out
+
+
+def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
+    from uspd.detect import Decisions
+    from uspd.evaluate import evaluate_corpus
+    from uspd.model.runtime import DecisionLogic
+    from uspd.model.tune import held_score_report
+
+    d = bundle.manifest.get("decision", {})
+    hold = int(d.get("on_hops", 1))
+    full = held_score_report(items, scores, hold)
+    empty = [(it, sc) for it, sc in zip(items, scores, strict=True)
+             if it.family.startswith("empty")]
+    empty_rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold)
+    det = {}
+    for r in RECALLS:
+        op = full.operating_point(r)
+        fa_e = empty_rep.det.false_alarms_at(op.threshold) if op else None
+        det[r] = {"threshold": op.threshold if op else None,
+                  "fa_per_hour": op.fa_per_hour if op else None,
+                  "empty_fa_per_hour": fa_e / empty_rep.empty_h if op and empty_rep.empty_h
+                  else None}
+    hop_s = float(bundle.manifest.get("feature", {}).get("hop_s", 0.025))
+    deployed = []
+    for it, sc in zip(items, scores, strict=True):
+        logic = DecisionLogic(d["threshold"], hold, d["context_threshold"],
+                              round(d["context_s"] / hop_s), d["off_ratio"],
+                              max(1, round(d["off_s"] / hop_s)))
+        deployed.append((Decisions(it.t_end_s, sc, logic.process(sc)), it.labels))
+    rep = evaluate_corpus(deployed, with_det=False)
+    return {"hold": hold, "det": det, "empty_h": empty_rep.empty_h, "all_empty_h": full.empty_h,
+            "major": f"{rep.major.n_detected}/{rep.major.n_events}",
+            "minor_near": rep.minor_near.recall, "false_alarms": rep.false_alarms,
+            "latency_s": rep.major.latency_median_s}
+
+
+def print_table(title: str, rows: dict[str, dict]) -> None:
+    first = next(iter(rows.values()))
+    print(f"\n== {title}: {first['all_empty_h']:.1f} h empty, {first['empty_h']:.1f} h of it in "
+          "the empty families ==")
+    print("FA/h of the held score at the threshold giving each major recall (all empty time / "
+          "empty families only); then the deployed decision")
+    head = "".join(f"{f'{r:.0%}':>16s}" for r in RECALLS)
+    print(f"{'model':28s}{'hold':>5s}{head}   {'major':>9s} {'minor<=2m':>9s} {'FA':>4s} "
+          f"{'latency':>8s}")
+    for name, c in rows.items():
+        cells = "".join(
+            f"{x['fa_per_hour']:7.2f} /{x['empty_fa_per_hour']:6.2f} " if x["fa_per_hour"]
+            is not None else f"{'-':>16s}" for x in c["det"].values())
+        print(f"{name[-28:]:28s}{c['hold']:5d}{cells}   {c['major']:>9s} "
+              f"{c['minor_near']:9.1%} {c['false_alarms']:4d} {c['latency_s']:7.2f}s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="+", help="model .npz files (manifest .json beside each)")
+    ap.add_argument("--scale", type=float, default=6.5, help="held-out corpus scale")
+    ap.add_argument("--cache", default="runs/heldout_cache")
+    ap.add_argument("--recipe", default="configs/shipped.toml",
+                    help="recipe whose validation set to score (its cache_dir)")
+    args = ap.parse_args()
+    try:
+        import torch
+    except ImportError:
+        sys.exit("error: compare_models.py needs torch (make setup installs it)")
+    torch.set_num_threads(os.cpu_count() or 1)
+    from uspd.errors import UspdError
+    from uspd.model.runtime import NeuralDetector, load_model
+
+    try:
+        bundles = {m: load_model(m) for m in args.models}
+    except UspdError as exc:
+        sys.exit(f"error: {exc}")
+    fe_cfgs = {m: NeuralDetector(b).fe_cfg for m, b in bundles.items()}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; held-out scale "
+          f"{args.scale:g}, validation of {args.recipe}")
+    t0 = time.perf_counter()
+    for title, load in (("validation", lambda fe: validation_items(args.recipe, fe)),
+                        (f"held-out, scale {args.scale:g}",
+                         lambda fe: heldout_items(args.scale, fe, args.cache))):
+        rows, cached = {}, {}
+        for m, b in bundles.items():
+            key = repr(fe_cfgs[m])
+            if key not in cached:
+                cached[key] = load(fe_cfgs[m])
+            data = cached[key]
+            items = [it for it, _ in data]
+            rows[m] = compare(b, items, scores_of(b, [x for _, x in data]))
+        print_table(title, rows)
+    print(f"\n{time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
