@@ -1,6 +1,7 @@
 """`uspd train` end to end on a tiny simulated corpus: scenes → front end → training → export."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,3 +66,21 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
     bad.write_text("[evaluate]\nx = 1\n")
     with pytest.raises(ConfigError, match="evaluate"):
         load_recipe(bad)
+
+
+CONFIGS = sorted((Path(__file__).parents[2] / "configs").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_every_shipped_recipe_loads_within_the_budget(path):
+    """The recipes in configs/ parse, name existing hard-negative lists, and their networks fit
+    the issue's budget (<= 50 k parameters, <= 1 M MAC per second of audio)."""
+    from uspd.model.net import MAX_MACS_PER_S, MAX_PARAMS
+
+    r = load_recipe(path)
+    root = path.parents[1]
+    assert all((root / hn).exists() for hn in r.data.hard_negatives)
+    arch = r.train.arch
+    assert arch.n_params() <= MAX_PARAMS and arch.macs_per_s(r.train.hop_s) <= MAX_MACS_PER_S
+    if path.name == "history.toml":
+        assert arch.history_delay_hops == 60 and arch.n_inputs == 2 * arch.n_bins
