@@ -21,7 +21,6 @@ write; a missing one is an error that says which command fills it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heldout_eval import cache_path, jobs
+from heldout_eval import cache_path, jobs, read_cached
 
 RECALLS = (0.95, 0.97, 0.98, 0.99)
 
@@ -43,17 +42,14 @@ class Item:
 
 
 def heldout_items(scale: float, fe_cfg, cache: str) -> list[tuple[Item, np.ndarray]]:
-    from uspd.labels import Labels
-
     out = []
     for job in jobs(scale):
         path = cache_path(cache, job, fe_cfg)
         if path is None or not path.exists():
             sys.exit(f"error: no cached features for {job[0]} seed {job[1]} in {cache}; run "
                      f"benchmarks/heldout_eval.py --scale {scale:g} first")
-        with np.load(path) as z:
-            labels = Labels.from_json(json.loads(str(z["labels"])))
-            out.append((Item(job[0], z["t_end_s"], labels), z["doppler_db"]))
+        feats, labels = read_cached(path)
+        out.append((Item(job[0], feats.t_end_s, labels), feats.doppler_db))
     return out
 
 

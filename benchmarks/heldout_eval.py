@@ -127,12 +127,20 @@ def cache_path(cache: str | None, job: tuple[str, int, float, str], fe_cfg) -> P
     return Path(cache) / f"{fam}_{seed}_{device}_{key}.npz"
 
 
+def read_cached(path: Path):
+    """(FeatureBlock, Labels) of a recording cached by run_one."""
+    from uspd.dsp.frontend import FeatureBlock
+    from uspd.labels import Labels
+
+    with np.load(path) as z:
+        feats = FeatureBlock(z["t_end_s"], z["doppler_db"], z["per_mic_db"], z["carrier_dbfs"])
+        return feats, Labels.from_json(json.loads(str(z["labels"])))
+
+
 def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None):
     """Decisions of every detector on one held-out recording (all on the front end `fe_cfg`,
     the one the model was trained with), and its labels."""
     from uspd.audio import ArraySource
-    from uspd.dsp.frontend import FeatureBlock
-    from uspd.labels import Labels
     from uspd.runner import detect_features, run_detectors
     from uspd.sim.library import make_scene
     from uspd.sim.render import render
@@ -141,10 +149,7 @@ def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None):
     names = ["neural", "neural-raw", "baseline"]
     path = cache_path(cache, job, fe_cfg)
     if path is not None and path.exists():
-        with np.load(path) as z:
-            feats = FeatureBlock(z["t_end_s"], z["doppler_db"], z["per_mic_db"],
-                                 z["carrier_dbfs"])
-            labels = Labels.from_json(json.loads(str(z["labels"])))
+        feats, labels = read_cached(path)
         return fam, detect_features(feats, names, fe_cfg), labels
     rec = render(make_scene(fam, seed=seed, duration_s=dur, device=device))
     run = run_detectors(ArraySource(rec.audio, rec.fs_hz), names, cfg=fe_cfg,
