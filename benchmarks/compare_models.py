@@ -67,22 +67,16 @@ def validation_items(recipe_path: str, fe_cfg) -> list[tuple[Item, np.ndarray]]:
 
 def scores_of(bundle, feats: list[np.ndarray]) -> list[np.ndarray]:
     """Per-hop p_human as NeuralDetector reports it (0 during the warm-up), torch batch."""
-    import torch
-
     from uspd.model.net import DopplerTCN
-    from uspd.model.runtime import model_inputs, p_human, softmax
+    from uspd.model.runtime import p_human, softmax
+    from uspd.model.train import predict
 
-    net = DopplerTCN(bundle.arch)
-    net.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32))
-                         for k, v in bundle.weights.items()})
-    net.eval()
+    net = DopplerTCN.from_weights(bundle.arch, bundle.weights)
     out = []
-    with torch.no_grad():
-        for x in feats:
-            logits = net(torch.from_numpy(model_inputs(bundle.arch, x))[None]).numpy()[0]
-            sc = p_human(softmax(logits))
-            sc[:bundle.arch.receptive_field_hops] = 0.0
-            out.append(sc)
+    for x in feats:
+        sc = p_human(softmax(predict(net, x)))
+        sc[:bundle.arch.receptive_field_hops] = 0.0
+        out.append(sc)
     return out
 
 

@@ -49,6 +49,15 @@ class DopplerTCN(nn.Module):
         )
         self.head = nn.Conv1d(a.channels, a.n_classes, 1)
 
+    @classmethod
+    def from_weights(cls, arch: Arch, weights: dict[str, np.ndarray]) -> DopplerTCN:
+        """The torch model of exported (or dequantised) weights, in eval mode: the inverse of
+        export_npz, e.g. for batch scoring of a runtime.ModelBundle."""
+        model = cls(arch)
+        model.load_state_dict({k: torch.as_tensor(np.asarray(v, np.float32))
+                               for k, v in weights.items()})
+        return model.eval()
+
     def set_normalisation(self, offset_db: np.ndarray, scale: np.ndarray) -> None:
         """Fixed per-bin affine: z = (x_db - offset_db) * scale."""
         self.norm_offset.copy_(torch.as_tensor(offset_db, dtype=torch.float32))

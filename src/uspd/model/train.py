@@ -107,10 +107,11 @@ class TrainResult:
     model: DopplerTCN
 
 
-def _predict(model: DopplerTCN, rec: Recording) -> np.ndarray:
-    """Logits (n_hops, n_classes) of a whole recording (causal, zero history)."""
+def predict(model: DopplerTCN, features: np.ndarray) -> np.ndarray:
+    """Logits (n_hops, n_classes) of a whole recording's features (n_hops, n_bins) raw dB
+    (causal, zero history; history channels added as the runtime adds them)."""
     with torch.no_grad():
-        x = model_inputs(model.arch, rec.features)
+        x = model_inputs(model.arch, features)
         return model(torch.from_numpy(x)[None]).numpy()[0]
 
 
@@ -125,7 +126,7 @@ def validate(
     warm_up = model.arch.receptive_field_hops
     items, losses, n = [], 0.0, 0
     for r in recs:
-        logits = _predict(model, r)
+        logits = predict(model, r.features)
         losses += float(F.cross_entropy(
             torch.from_numpy(logits), torch.from_numpy(r.targets), reduction="sum"))
         n += r.targets.size
