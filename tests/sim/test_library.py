@@ -25,6 +25,7 @@ def _labels(scene):
         ("walk-through", {"empty", "major"}, set(), None),
         ("seated-minor", {"still", "minor"}, {"empty"}, None),
         ("far-walker", {"major"}, set(), None),
+        ("far-sitter", {"empty", "major", "minor", "still"}, set(), None),
         ("empty-quiet", {"empty"}, {"major", "minor", "still"}, None),
         ("empty-fan", {"empty"}, {"major", "minor", "still"}, "fan"),
         ("empty-curtain-air", {"empty"}, {"major", "minor", "still"}, "curtain"),
@@ -47,6 +48,9 @@ def test_far_walker_is_far_and_walk_in_is_near():
     far = make_scene("far-walker", seed=1)
     segs, _ = labels_for(far.sources, np.asarray(far.device.position_m), far.duration_s)
     assert min(s.distance_m for s in segs if s.label == "major") > 3.0
+    sitter = make_scene("far-sitter", seed=1, duration_s=30.0)
+    segs, _ = labels_for(sitter.sources, np.asarray(sitter.device.position_m), 30.0)
+    assert min(s.distance_m for s in segs if s.label in ("major", "minor")) > 2.5
     near = make_scene("walk-in", seed=1)
     segs, _ = labels_for(near.sources, np.asarray(near.device.position_m), near.duration_s)
     assert min(s.distance_m for s in segs if s.label == "major") < 3.0

@@ -99,6 +99,31 @@ def far_walker(rng, duration_s, device) -> Scene:
     return _scene("far-walker", rng, duration_s, device, room=room, sources=(p,))
 
 
+def far_sitter(rng, duration_s, device) -> Scene:
+    """A person walks to a chair 3-5 m from the device in a big room, sits, reaches for things,
+    stands up and walks back out; a fan runs in half the seeds, music in 40 %.
+
+    Sitting down and standing up at that range are the hardest major motions to see: about a
+    second of torso speed over 0.2 m/s, mostly vertical or across the line of sight, so their
+    Doppler sits among the fan's and the curtain's.
+    """
+    room = _room(rng, (7.0, 6.0, 2.8))
+    chair = (float(rng.uniform(1.5, 5.5)), float(rng.uniform(3.2, 5.2)))
+    door = (0.0, float(rng.uniform(3.4, 5.6)))
+    t0 = float(rng.uniform(0.5, 2.0))
+    sit_s = float(rng.uniform(0.3, 0.45)) * duration_s
+    p = Person([Enter(door, t_s=t0), WalkTo(chair),
+                Sit(sit_s, minor_motions=max(1, int(sit_s / 6))), WalkTo(door), Leave()],
+               speed_mps=_speed(rng), height_m=float(rng.uniform(1.55, 1.95)), rng=rng)
+    sources: list = [p]
+    if rng.random() < 0.5:
+        hub = (float(rng.uniform(1.0, 6.0)), float(rng.uniform(1.0, 5.0)), 1.0)
+        sources.append(random_fan(rng, hub, device_position_m=device.position_m))
+    music = random_music(rng) if rng.random() < 0.4 else None
+    return _scene("far-sitter", rng, duration_s, device, room=room, sources=tuple(sources),
+                  music=music)
+
+
 def _fan(rng, device: Device) -> Fan:
     return random_fan(rng, FAN_HUB, device_position_m=device.position_m)
 
@@ -182,6 +207,7 @@ SCENES: dict[str, SceneFactory] = {
     "walk-through": walk_through,
     "seated-minor": seated_minor,
     "far-walker": far_walker,
+    "far-sitter": far_sitter,
     "empty-quiet": empty_quiet,
     "empty-fan": empty_fan,
     "empty-curtain-air": empty_curtain_air,
