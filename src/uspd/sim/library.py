@@ -100,7 +100,9 @@ def far_walker(rng, duration_s, device) -> Scene:
 
 
 def far_sitter(rng, duration_s, device) -> Scene:
-    """A person walks to a chair 3-5 m from the device in a big room, sits, reaches for things,
+    """A person sits down and stands up 3-5 m from the device; a fan or music often runs.
+
+    In a 7 x 6 m room the person walks in to a chair 3-5 m away, sits, reaches for things,
     stands up and walks back out; a fan runs in half the seeds, music in 40 %.
 
     Sitting down and standing up at that range are the hardest major motions to see: about a
