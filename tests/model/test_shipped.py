@@ -9,7 +9,7 @@ import pytest
 
 from uspd.audio import ArraySource
 from uspd.model.recipe import TEST_SEED0
-from uspd.model.runtime import NeuralDetector, load_model
+from uspd.model.runtime import NeuralDetector, load_model, model_inputs
 from uspd.model.train_job import BUILTIN_NPZ, register_builtin
 from uspd.runner import run_detectors
 from uspd.sim.library import make_scene
@@ -60,8 +60,8 @@ def test_numpy_runtime_matches_torch_on_shipped_weights():
     model.eval()
     x = np.random.default_rng(0).uniform(-110, -40, (200, bundle.arch.n_bins))
     x = x.astype(np.float32)
-    with torch.no_grad():
-        ref = model(torch.from_numpy(x)[None]).numpy()[0]
+    with torch.no_grad():  # torch gets the inputs training builds (features + history, if any)
+        ref = model(torch.from_numpy(model_inputs(bundle.arch, x))[None]).numpy()[0]
     got = bundle.network().process(x)
     assert np.abs(got - ref).max() < 1e-4
 
