@@ -1,5 +1,6 @@
 """Whole `uspd detect` pipeline speed, neural vs baseline, on a rendered 96 kHz / 4-mic scene
-(one core): x real time and time per 25 ms hop, in 50 ms streaming chunks.
+(one core): x real time and time per 25 ms hop, in 50 ms streaming chunks; then the shipped
+network alone (history + TCN, numpy) on the same 2-hop blocks.
 
     .venv/bin/python benchmarks/bench_detect.py
 """
@@ -14,9 +15,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import platform  # noqa: E402
 import time  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 from uspd.audio import ArraySource  # noqa: E402
 from uspd.detect import detect_stream  # noqa: E402
-from uspd.model.train_job import register_builtin  # noqa: E402
+from uspd.model.runtime import load_model  # noqa: E402
+from uspd.model.train_job import BUILTIN_NPZ, register_builtin  # noqa: E402
 from uspd.sim.library import make_scene  # noqa: E402
 from uspd.sim.render import render  # noqa: E402
 
@@ -39,6 +43,19 @@ def main() -> None:
             row.append(f"{name}: {dur / best:6.0f}x real time ({best / n_hops * 1e6:5.0f} us/hop)")
         print(f"{device:6s} ({rec.fs_hz // 1000} kHz, {rec.audio.shape[1]} mics)  "
               + "  |  ".join(row))
+    bundle = load_model(BUILTIN_NPZ)
+    net = bundle.network()
+    feats = np.random.default_rng(0).normal(-60.0, 10.0, (4000, bundle.arch.n_bins))
+    best = float("inf")
+    for _ in range(3):
+        net.reset()
+        t = time.perf_counter()
+        for i in range(0, len(feats), 2):
+            net.process(feats[i : i + 2])
+        best = min(best, time.perf_counter() - t)
+    print(f"network alone: {bundle.arch.n_params()} parameters, "
+          f"{bundle.arch.macs_per_s(0.025) / 1e6:.2f} M MAC/s, "
+          f"{best / len(feats) * 1e6:.0f} us/hop in 2-hop blocks")
 
 
 if __name__ == "__main__":
