@@ -223,3 +223,13 @@ def test_detect_takes_a_model_and_runs_the_front_end_it_names(tmp_path):
     assert any("score" in json.loads(ln) for ln in res.stdout.decode().splitlines())
     assert_one_line_error(run("detect", wav, "--model", tmp_path / "missing.npz"), 3)
     assert_one_line_error(run("detect", wav, "--model", other, "--detector", "baseline"), 2)
+
+
+@pytest.mark.parametrize(("answer", "expected"), [("y\n", True), ("n\n", False), ("", False)])
+def test_install_question_takes_no_answer_as_no(monkeypatch, answer, expected):
+    import io
+
+    from uspd.cli import ask
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
+    assert ask("replace the shipped model?") is expected

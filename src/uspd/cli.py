@@ -270,6 +270,15 @@ def evaluate(
         typer.echo(f"wrote {json_out}")
 
 
+def ask(question: str) -> bool:
+    """typer.confirm, except that no answer (stdin closed, as in a batch job) means no: after a
+    long training run the result is kept in its output directory instead of aborting."""
+    try:
+        return typer.confirm(question)
+    except typer.Abort:
+        return False
+
+
 @app.command()
 def train(
     config: Annotated[Path | None, typer.Option(help="TOML recipe: [data], [train], "
@@ -279,6 +288,8 @@ def train(
                                                  "(default: the recipe's out_dir).")] = None,
     install: Annotated[bool, typer.Option(help="Also install the result as the shipped "
                                           "default model (asks before replacing).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="With --install: replace the shipped "
+                                      "model without asking.")] = False,
 ) -> None:
     """Train the neural motion classifier on simulated data (needs torch: uspd[train])."""
     try:
@@ -290,7 +301,7 @@ def train(
             "training needs torch: pip install 'uspd[train]' (torch==2.13.0 works)") from exc
     from uspd.model.train_job import run_training
 
-    res = run_training(config, out_dir, install=install, confirm=typer.confirm,
+    res = run_training(config, out_dir, install=install, confirm=None if yes else ask,
                        echo=typer.echo, progress=_progress)
     typer.echo(f"wrote {res}")
 
