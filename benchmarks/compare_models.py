@@ -9,7 +9,7 @@ For each model it prints:
   false alarms, median major latency.
 
 The network runs as one batch per recording in torch (the runtime's equations; the parity
-test bounds the difference), so a model is scored on the 2015-recording corpus in seconds
+test bounds the difference), so a model is scored on the scale-6.5 corpus in seconds
 instead of the 12 min the streaming runtime takes; torch is needed, as for training. Features
 come from the caches that training (`runs/cache`) and heldout_eval.py (`runs/heldout_cache`)
 write; a missing one is an error that says which command fills it.
