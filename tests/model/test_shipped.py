@@ -55,9 +55,7 @@ def test_numpy_runtime_matches_torch_on_shipped_weights():
     from uspd.model.net import DopplerTCN
 
     bundle = load_model(BUILTIN_NPZ)
-    model = DopplerTCN(bundle.arch)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in bundle.weights.items()})
-    model.eval()
+    model = DopplerTCN.from_weights(bundle.arch, bundle.weights)
     x = np.random.default_rng(0).uniform(-110, -40, (200, bundle.arch.n_bins))
     x = x.astype(np.float32)
     with torch.no_grad():  # torch gets the inputs training builds (features + history, if any)
