@@ -171,6 +171,9 @@ def test_evaluate_scores_a_corpus(tmp_path: Path):
     assert res.returncode == 0, res.stderr.decode()
     report = json.loads(out.read_text())["baseline"]
     assert report["n_recordings"] == 2
+    assert list(report["major_by_range"]) == ["< 2 m", "2-3 m", "3-4 m", ">= 4 m"]
+    for bad in ("2,x", "3,2"):  # refused before any recording is read
+        assert_one_line_error(run("evaluate", tmp_path / "c", "--range-edges", bad), 2)
 
 
 def test_mine_writes_a_hard_negative_list_and_refuses_to_overwrite(tmp_path):

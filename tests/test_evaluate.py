@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from uspd.errors import InputError
+from uspd.errors import ConfigError, InputError
 from uspd.evaluate import (
     DetCurve,
     EvalConfig,
@@ -90,6 +90,29 @@ def test_minor_recall_all_and_near():
     assert (rep.minor_near.n_events, rep.minor_near.n_detected) == (2, 1)
     assert rep.minor_near.recall == pytest.approx(0.5)
     assert rep.major.n_events == 0 and math.isnan(rep.major.recall)
+
+
+def test_major_recall_by_distance_band():
+    # walkers at 1.2, 2.0 (the edge goes up), 3.5 and 4.0 m and one with no distance;
+    # hits: the 1.2 m, the 3.5 m and the undistanced one
+    lab = make_labels([
+        (0, 1, "empty"), (1, 2, "major", 1.2), (2, 3, "still"), (3, 4, "major", 2.0),
+        (4, 5, "still"), (5, 6, "major", 3.5), (6, 7, "still"), (7, 8, "major", 4.0),
+        (8, 9, "still"), (9, 10, "major"), (10, 12, "still"),
+    ])
+    t = times(12)
+    dec = decisions(t, [(1.5, 1.5), (5.5, 5.5), (9.5, 9.5)])
+    rep = evaluate_corpus([(dec, lab)])
+    got = {k: (s.n_events, s.n_detected) for k, s in rep.major_by_range.items()}
+    assert got == {"< 2 m": (1, 1), "2-3 m": (1, 0), "3-4 m": (1, 1), ">= 4 m": (1, 0)}
+    assert (rep.major.n_events, rep.major.n_detected) == (5, 3)  # the overall figure: all
+    wide = evaluate_corpus([(dec, lab)], EvalConfig(range_edges_m=(3.0,)))
+    assert {k: s.recall for k, s in wide.major_by_range.items()} == {"< 3 m": 0.5,
+                                                                     ">= 3 m": 0.5}
+    assert "major recall 2-3 m" in compare({"x": rep})
+    assert json.loads(json.dumps(rep.to_dict()))["major_by_range"]["3-4 m"]["n_detected"] == 1
+    with pytest.raises(ConfigError, match="increasing"):
+        EvalConfig(range_edges_m=(3.0, 2.0))
 
 
 def test_short_gaps_merge_into_one_event():

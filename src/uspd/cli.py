@@ -236,15 +236,18 @@ def evaluate(
     model: Annotated[Path | None, typer.Option(help="Neural model .npz (default: the shipped "
                                                "one); all detectors share the front end its "
                                                "manifest names.")] = None,
+    range_edges: Annotated[str, typer.Option(help="Distance bands for major recall: edges in "
+                                             "m, comma-separated ('' for none).")] = "2,3,4",
 ) -> None:
     """Score detectors on a labelled corpus: recall, latency, false alarms per hour, DET."""
     from uspd.audio.files import open_audio
     from uspd.corpus import check_writable, iter_corpus
-    from uspd.evaluate import compare, evaluate_corpus, plot_det
+    from uspd.evaluate import EvalConfig, compare, evaluate_corpus, plot_det
     from uspd.labels import Labels
     from uspd.runner import run_detectors
 
     _one_line_warnings()
+    eval_cfg = EvalConfig(range_edges_m=_floats(range_edges, "--range-edges"))
     names = [d.strip() for d in detector.split(",") if d.strip()]
     fe_cfg = _register_neural(model, names)
     for path in (det_png, json_out):
@@ -260,7 +263,7 @@ def evaluate(
             for n in names:
                 per_detector[n].append((run.decisions[n], labels))
             bar.advance(task)
-    reports = {n: evaluate_corpus(pairs, name=n) for n, pairs in per_detector.items()}
+    reports = {n: evaluate_corpus(pairs, eval_cfg, name=n) for n, pairs in per_detector.items()}
     typer.echo(compare(reports, target_recall=target_recall))
     if det_png is not None:
         plot_det(reports, det_png, target_recall=target_recall)
@@ -268,6 +271,14 @@ def evaluate(
     if json_out is not None:
         json_out.write_text(json.dumps({n: r.to_dict() for n, r in reports.items()}, indent=1))
         typer.echo(f"wrote {json_out}")
+
+
+def _floats(text: str, option: str) -> tuple[float, ...]:
+    """'2,3,4' -> (2.0, 3.0, 4.0); anything else a one-line ConfigError naming the option."""
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ConfigError(f"{option}: expected numbers separated by commas, got '{text}'") from None
 
 
 def ask(question: str) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from uspd.errors import InputError
+from uspd.errors import ConfigError, InputError
 from uspd.labels import Labels
 
 NO_DISTRACTOR = "none"
@@ -45,6 +45,13 @@ class EvalConfig:
     merge_gap_s: float = 0.5  # same-label segments closer than this form one event (s)
     fa_repeat_s: float = 10.0  # a motion run in empty time counts once more per this long (s)
     det_max_points: int = 200  # thresholds on a DET curve (plus every event's max score)
+    range_edges_m: tuple[float, ...] = (2.0, 3.0, 4.0)  # major recall per distance band (m)
+
+    def __post_init__(self) -> None:
+        edges = self.range_edges_m
+        if any(e <= 0 for e in edges) or any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ConfigError(f"evaluation: range edges must be positive and increasing, "
+                              f"not {list(edges)}")
 
 
 # ----------------------------------------------------------------------------- events
@@ -296,6 +303,28 @@ class EventStats:
         )
 
 
+def range_bands(edges_m: Sequence[float]) -> list[tuple[str, float, float]]:
+    """(name, lo, hi) distance bands (m) cut at `edges_m` (increasing): '< 2 m', '2-3 m', ..,
+    '>= 4 m'. An event's band is that of its distance_m, the nearest it came to the device."""
+    edges = [float(e) for e in edges_m]  # checked by EvalConfig
+    if not edges:
+        return [("all", 0.0, math.inf)]
+    bounds = [0.0, *edges, math.inf]
+    names = [f"< {edges[0]:g} m"]
+    names += [f"{a:g}-{b:g} m" for a, b in itertools.pairwise(edges)]
+    names += [f">= {edges[-1]:g} m"]
+    return [(n, lo, hi) for n, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True)]
+
+
+def stats_by_range(events: Sequence[Event], edges_m: Sequence[float]) -> dict[str, EventStats]:
+    """EventStats of the events in each distance band (events without a distance left out)."""
+    return {
+        name: EventStats.of([e for e in events
+                             if e.distance_m is not None and lo <= e.distance_m < hi])
+        for name, lo, hi in range_bands(edges_m)
+    }
+
+
 @dataclass(frozen=True)
 class DistractorStats:
     false_alarms: int
@@ -422,6 +451,7 @@ class Report:
     major: EventStats
     minor: EventStats
     minor_near: EventStats
+    major_by_range: dict[str, EventStats]  # major events by distance band (EvalConfig)
     false_alarms: int
     fa_per_hour: float
     alarm_fraction: float  # share of scored empty time with motion on
@@ -459,6 +489,7 @@ class Report:
             "minor": stats(self.minor),
             "minor_near": stats(self.minor_near),
             "near_m": self.cfg.near_m,
+            "major_by_range": {k: stats(v) for k, v in self.major_by_range.items()},
             "false_alarms": self.false_alarms,
             "fa_per_hour": clean(self.fa_per_hour),
             "alarm_fraction": clean(self.alarm_fraction),
@@ -513,6 +544,7 @@ def report_from_results(
         major=EventStats.of(major),
         minor=EventStats.of(minor),
         minor_near=EventStats.of(near),
+        major_by_range=stats_by_range(major, cfg.range_edges_m),
         false_alarms=n_fa,
         fa_per_hour=n_fa / empty_h if empty_h > 0 else math.nan,
         alarm_fraction=alarm_h / empty_h if empty_h > 0 else math.nan,
@@ -545,6 +577,13 @@ def compare(reports: dict[str, Report], target_recall: float = 0.99) -> str:
     ev_rows("major", "major")
     ev_rows("minor", "minor")
     ev_rows(f"minor <= {near_m:g} m", "minor_near")
+    bands = [k for k in first.major_by_range if first.major_by_range[k].n_events] if first else []
+    for band in bands:  # the detection range: recall against the nearest distance reached
+        cells = []
+        for r in reports.values():
+            s = r.major_by_range.get(band)
+            cells.append("-" if s is None else f"{_fmt(s.recall)} ({s.n_detected}/{s.n_events})")
+        rows.append((f"  major recall {band}", cells))
     rows.append(("scored empty hours", [f"{r.empty_h:.3f}" for r in reports.values()]))
     rows.append(("false alarms / hour", [
         f"{_fmt(r.fa_per_hour, '.2f')} ({r.false_alarms})" for r in reports.values()]))
