@@ -26,6 +26,7 @@ def _labels(scene):
         ("seated-minor", {"still", "minor"}, {"empty"}, None),
         ("far-walker", {"major"}, set(), None),
         ("far-sitter", {"empty", "major", "minor", "still"}, set(), None),
+        ("far-sitter-music", {"empty", "major", "minor", "still"}, set(), "music"),
         ("empty-quiet", {"empty"}, {"major", "minor", "still"}, None),
         ("empty-fan", {"empty"}, {"major", "minor", "still"}, "fan"),
         ("empty-curtain-air", {"empty"}, {"major", "minor", "still"}, "curtain"),
@@ -54,6 +55,13 @@ def test_far_walker_is_far_and_walk_in_is_near():
     near = make_scene("walk-in", seed=1)
     segs, _ = labels_for(near.sources, np.asarray(near.device.position_m), near.duration_s)
     assert min(s.distance_m for s in segs if s.label == "major") < 3.0
+
+
+def test_far_sitter_music_always_plays_music_and_far_sitter_mostly_not():
+    with_music = [make_scene(n, seed=s, duration_s=30.0).music is not None
+                  for n in ("far-sitter-music", "far-sitter") for s in range(20)]
+    assert all(with_music[:20])
+    assert 2 <= sum(with_music[20:]) <= 14  # 40 % of 20 seeds, binomial +- 2.7 sigma
 
 
 def test_scenes_are_deterministic_and_vary_with_seed():
