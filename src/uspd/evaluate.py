@@ -307,8 +307,8 @@ def range_bands(edges_m: Sequence[float]) -> list[tuple[str, float, float]]:
     """(name, lo, hi) distance bands (m) cut at `edges_m` (increasing): '< 2 m', '2-3 m', ..,
     '>= 4 m'. An event's band is that of its distance_m, the nearest it came to the device."""
     edges = [float(e) for e in edges_m]  # checked by EvalConfig
-    if not edges:
-        return [("all", 0.0, math.inf)]
+    if not edges:  # no edges: no bands (uspd evaluate --range-edges '')
+        return []
     bounds = [0.0, *edges, math.inf]
     names = [f"< {edges[0]:g} m"]
     names += [f"{a:g}-{b:g} m" for a, b in itertools.pairwise(edges)]
