@@ -236,3 +236,26 @@ def test_install_question_takes_no_answer_as_no(monkeypatch, answer, expected):
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
     assert ask("replace the shipped model?") is expected
+
+
+def test_threshold_trades_detections_for_false_alarms_without_changing_scores(tmp_path):
+    # the decision logic is monotone in its on-threshold: a lower one keeps every motion hop
+    # of the tuned one (it switches on no later and off no sooner) and the scores are the same
+    wav = tmp_path / "phone.wav"
+    sf.write(wav, phone_recording(), 44100, subtype="PCM_16")
+
+    def hops(*extra):
+        res = run("detect", wav, *extra)
+        assert res.returncode == 0, res.stderr.decode()
+        return [r for r in map(json.loads, res.stdout.decode().splitlines()) if "score" in r]
+
+    tuned, low = hops(), hops("--threshold", "0.3")
+    assert [r["score"] for r in tuned] == [r["score"] for r in low]
+    assert all(b["motion"] for a, b in zip(tuned, low, strict=True) if a["motion"])
+    assert any(r["motion"] for r in low if 1.5 <= r["t"] <= 3.5)
+    assert sum(r["motion"] for r in low) >= sum(r["motion"] for r in tuned)
+    for bad in ("1.5", "0", "nan"):
+        assert_one_line_error(run("detect", wav, "--threshold", bad), 2)
+    assert_one_line_error(run("detect", wav, "--threshold", "0.5", "--detector", "baseline"), 2)
+    assert_one_line_error(run("evaluate", wav, "--detector", "baseline", "--threshold", "0.5"),
+                          2)

@@ -170,6 +170,10 @@ def detect(
     model: Annotated[Path | None, typer.Option(help="Neural model .npz (default: the shipped "
                                                "one); the front end follows its manifest.")]
     = None,
+    threshold: Annotated[float | None, typer.Option(help="Neural on-threshold for p_human, "
+                                                    "in (0, 1) (default: the model's tuned "
+                                                    "one); lower finds more and fires more.")]
+    = None,
 ) -> None:
     """Stream motion decisions: one JSON line per hop and motion_start/motion_end events."""
     from uspd.audio.files import open_audio
@@ -179,7 +183,7 @@ def detect(
     _one_line_warnings()
     if fmt not in ("jsonl", "text"):
         raise ConfigError(f"--format must be jsonl or text, not {fmt!r}")
-    fe_cfg = _register_neural(model, [detector])
+    fe_cfg = _register_neural(model, [detector], threshold)
     if input_path == "-":
         if channels is None:
             raise ConfigError("raw PCM on stdin needs --channels (and --rate, --dtype)")
@@ -207,16 +211,19 @@ def _register_builtin_detectors() -> None:
     register_builtin()
 
 
-def _register_neural(model: Path | None, detectors: list[str]):
-    """'neural' from `model` (or the shipped one) if it is among `detectors`; the front-end
-    settings it was trained with (None: the defaults)."""
+def _register_neural(model: Path | None, detectors: list[str],
+                     threshold: float | None = None):
+    """'neural' from `model` (or the shipped one) if it is among `detectors`, with `threshold`
+    as its on-threshold if given; the front-end settings it was trained with (None: the
+    defaults)."""
     from uspd.model.train_job import register_neural
 
     if "neural" not in detectors:
-        if model is not None:
-            raise ConfigError("--model is for the neural detector, which is not selected")
+        for option, value in (("--model", model), ("--threshold", threshold)):
+            if value is not None:
+                raise ConfigError(f"{option} is for the neural detector, which is not selected")
         return None
-    return register_neural(model)
+    return register_neural(model, threshold)
 
 
 @app.command()
@@ -238,6 +245,10 @@ def evaluate(
                                                "manifest names.")] = None,
     range_edges: Annotated[str, typer.Option(help="Distance bands for major recall: edges in "
                                              "m, comma-separated ('' for none).")] = "2,3,4",
+    threshold: Annotated[float | None, typer.Option(help="Neural on-threshold for p_human, "
+                                                    "in (0, 1) (default: the model's tuned "
+                                                    "one); lower finds more and fires more.")]
+    = None,
 ) -> None:
     """Score detectors on a labelled corpus: recall, latency, false alarms per hour, DET."""
     from uspd.audio.files import open_audio
@@ -249,7 +260,7 @@ def evaluate(
     _one_line_warnings()
     eval_cfg = EvalConfig(range_edges_m=_floats(range_edges, "--range-edges"))
     names = [d.strip() for d in detector.split(",") if d.strip()]
-    fe_cfg = _register_neural(model, names)
+    fe_cfg = _register_neural(model, names, threshold)
     for path in (det_png, json_out):
         if path is not None:
             check_writable(path, force)

@@ -32,17 +32,21 @@ def register_builtin() -> bool:
     return True
 
 
-def register_neural(model: Path | None = None) -> FrontEndConfig | None:
-    """Register 'neural' with the model at `model` (default: the shipped one, if installed);
+def register_neural(model: Path | None = None,
+                    threshold: float | None = None) -> FrontEndConfig | None:
+    """Register 'neural' with the model at `model` (default: the shipped one, if installed)
+    and its tuned decision logic, or `threshold` as the strict on-threshold for p_human;
     returns the front-end settings it was trained with (None: no model, no 'neural')."""
     from uspd.detect import register_detector
-    from uspd.model.runtime import NeuralDetector, load_model
+    from uspd.model.runtime import NeuralConfig, NeuralDetector, load_model
 
     if model is None and not BUILTIN_NPZ.exists():
         return None
     bundle = load_model(BUILTIN_NPZ if model is None else model)
-    register_detector("neural", lambda fe: NeuralDetector(bundle, fe_cfg=fe))
-    return NeuralDetector(bundle).fe_cfg
+    cfg = NeuralConfig(threshold=threshold)
+    fe_cfg = NeuralDetector(bundle, cfg).fe_cfg  # checks the threshold before any audio
+    register_detector("neural", lambda fe: NeuralDetector(bundle, cfg, fe_cfg=fe))
+    return fe_cfg
 
 
 def run_training(
