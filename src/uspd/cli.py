@@ -152,6 +152,12 @@ def plot(
     typer.echo(f"wrote {out}")
 
 
+# `uspd detect` / `uspd evaluate --threshold`: replaces the model's tuned strict on-threshold
+NeuralThreshold = Annotated[float | None, typer.Option(
+    help="Neural on-threshold for p_human, in (0, 1) (default: the model's tuned one); lower "
+         "finds more and fires more.")]
+
+
 @app.command()
 def detect(
     input_path: Annotated[str, typer.Argument(metavar="INPUT",
@@ -170,10 +176,7 @@ def detect(
     model: Annotated[Path | None, typer.Option(help="Neural model .npz (default: the shipped "
                                                "one); the front end follows its manifest.")]
     = None,
-    threshold: Annotated[float | None, typer.Option(help="Neural on-threshold for p_human, "
-                                                    "in (0, 1) (default: the model's tuned "
-                                                    "one); lower finds more and fires more.")]
-    = None,
+    threshold: NeuralThreshold = None,
 ) -> None:
     """Stream motion decisions: one JSON line per hop and motion_start/motion_end events."""
     from uspd.audio.files import open_audio
@@ -245,10 +248,7 @@ def evaluate(
                                                "manifest names.")] = None,
     range_edges: Annotated[str, typer.Option(help="Distance bands for major recall: edges in "
                                              "m, comma-separated ('' for none).")] = "2,3,4",
-    threshold: Annotated[float | None, typer.Option(help="Neural on-threshold for p_human, "
-                                                    "in (0, 1) (default: the model's tuned "
-                                                    "one); lower finds more and fires more.")]
-    = None,
+    threshold: NeuralThreshold = None,
 ) -> None:
     """Score detectors on a labelled corpus: recall, latency, false alarms per hour, DET."""
     from uspd.audio.files import open_audio
