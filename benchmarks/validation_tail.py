@@ -23,10 +23,10 @@ from uspd.detect import Decisions
 from uspd.dsp.frontend import FrontEndConfig
 from uspd.evaluate import evaluate_corpus
 from uspd.model.recipe import load_recipe
-from uspd.model.runtime import NeuralDetector, held_min, load_model
+from uspd.model.runtime import NeuralDetector, load_model
 from uspd.model.simdata import build_recordings
 from uspd.model.train_job import BUILTIN_NPZ, validation_specs
-from uspd.model.tune import deployed_scores, held_score_report
+from uspd.model.tune import deployed_scores, held_score_report, weakest_major_segments
 
 HOLDS = (1, 2, 4, 6, 8, 12)
 RECALLS = (0.9, 0.95, 0.98, 0.99)
@@ -72,14 +72,8 @@ def main() -> None:
               f"within 2 m {rep.minor_near.recall:.1%}, {rep.false_alarms} false alarms in "
               f"{rep.empty_h:.2f} h")
     hold = int(dec.get("on_hops", 2))
-    rows = []
-    for spec, r, s in zip(specs, recs, scores, strict=True):
-        held = held_min(s, hold)
-        for seg in (g for g in r.labels.segments if g.label == "major"):
-            m = (r.t_end_s >= seg.start) & (r.t_end_s <= seg.end + 0.5)
-            if m.any():
-                rows.append((float(held[m].max()), spec, seg))
-    rows.sort(key=lambda row: row[0])
+    rows = [(peak, specs[i], seg)
+            for peak, i, seg in weakest_major_segments(recs, scores, hold)]
     print(f"weakest major segments (max p_human held over {hold} hops, to 0.5 s after):")
     for peak, spec, seg in rows[:args.weakest]:
         dist = f"{seg.distance_m:.1f} m" if seg.distance_m is not None else "-"

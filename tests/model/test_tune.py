@@ -6,7 +6,7 @@ import numpy as np
 
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
-from uspd.model.tune import tune_decision
+from uspd.model.tune import tune_decision, weakest_major_segments
 
 HOP = 0.025
 WARM_UP = 47
@@ -128,3 +128,21 @@ def test_thresholds_above_0999_keep_the_hold_of_stage_0():
     assert tuned.false_alarms == 0 and tuned.major_recall == 1.0
     assert 0.999 < tuned.threshold < 0.99995
     assert tuned.on_hops == min(tuned.det_fa_per_hour, key=lambda k: (tuned.det_fa_per_hour[k], k))
+
+
+def test_weakest_major_segments_rank_by_the_held_peak_within_the_grace():
+    n = 400  # 10 s
+    t = np.arange(1, n + 1) * HOP
+    segs = (Segment(0.0, 2.0, "empty"), Segment(2.0, 3.0, "major"), Segment(3.0, 6.0, "empty"),
+            Segment(6.0, 7.0, "major"), Segment(7.0, 10.0, "empty"))
+    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64), t,
+                    Labels(96000, 4e4, n * HOP, 4, segs))
+    score = np.zeros(n)  # hop i ends at (i + 1) HOP
+    score[88:92] = 0.9  # 4 hops at 2.2-2.3 s: held over 4 hops still 0.9
+    score[248:250] = 0.99  # 2 hops at 6.2 s: held over 4 hops it never counts
+    score[288:292] = 0.6  # 4 hops at 7.2-7.3 s, within 0.5 s after the second event
+    score[320:340] = 1.0  # 8-8.5 s, after the grace: no event's peak
+    rows = weakest_major_segments([rec], [score], hold=4, after_s=0.5)
+    assert [(round(p, 6), seg.start) for p, _, seg in rows] == [(0.6, 6.0), (0.9, 2.0)]
+    rows = weakest_major_segments([rec], [score], hold=1, after_s=0.5)
+    assert [(round(p, 6), seg.start) for p, _, seg in rows] == [(0.9, 2.0), (0.99, 6.0)]

@@ -85,6 +85,22 @@ def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int) ->
     return evaluate_corpus(items)
 
 
+def weakest_major_segments(recs: Sequence[Recording], scores: Sequence, hold: int,
+                           after_s: float = 0.5) -> list[tuple[float, int, object]]:
+    """(peak, recording index, segment) of every major label segment, weakest first: peak is
+    the highest p_human held over `hold` hops from the segment's start to after_s (s) past its
+    end, the score a threshold must not exceed for the segment to count as found."""
+    rows = []
+    for i, (r, sc) in enumerate(zip(recs, scores, strict=True)):
+        held = held_min(sc, hold)
+        for seg in (g for g in r.labels.segments if g.label == "major"):
+            m = (r.t_end_s >= seg.start) & (r.t_end_s <= seg.end + after_s)
+            if m.any():
+                rows.append((float(held[m].max()), i, seg))
+    rows.sort(key=lambda row: row[0])
+    return rows
+
+
 def held_score_fa_per_hour(recs: Sequence[Recording], scores: Sequence, hold: int,
                            recall: float) -> float:
     """FA/h of p_human held over `hold` hops (the detector's reported score) at the threshold
