@@ -114,6 +114,15 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
             "latency_s": rep.major.latency_median_s}
 
 
+def use_torch(script: str) -> None:
+    """Import torch on every core, or exit with a one-line error saying how to get it."""
+    try:
+        import torch
+    except ImportError:
+        sys.exit(f"error: {script} needs torch (make setup installs it)")
+    torch.set_num_threads(os.cpu_count() or 1)
+
+
 def print_table(title: str, rows: dict[str, dict]) -> None:
     first = next(iter(rows.values()))
     print(f"\n== {title}: {first['all_empty_h']:.1f} h empty, {first['empty_h']:.1f} h of it in "
@@ -139,11 +148,7 @@ def main() -> None:
     ap.add_argument("--recipe", default="configs/shipped.toml",
                     help="recipe whose validation set to score (its cache_dir)")
     args = ap.parse_args()
-    try:
-        import torch
-    except ImportError:
-        sys.exit("error: compare_models.py needs torch (make setup installs it)")
-    torch.set_num_threads(os.cpu_count() or 1)
+    use_torch("compare_models.py")
     from uspd.errors import UspdError
     from uspd.model.runtime import NeuralDetector, load_model
 

@@ -25,7 +25,7 @@ from collections import Counter
 
 import numpy as np
 
-from compare_models import heldout_items, scores_of
+from compare_models import heldout_items, scores_of, use_torch
 from heldout_eval import jobs
 
 
@@ -61,11 +61,7 @@ def main() -> None:
     ap.add_argument("--recordings", type=int, default=12,
                     help="recordings with the most false alarms at the threshold to list")
     args = ap.parse_args()
-    try:
-        import torch
-    except ImportError:
-        sys.exit("error: heldout_tail.py needs torch (make setup installs it)")
-    torch.set_num_threads(os.cpu_count() or 1)
+    use_torch("heldout_tail.py")
     from uspd.detect import Decisions
     from uspd.errors import UspdError
     from uspd.evaluate import evaluate_recording
