@@ -23,6 +23,7 @@ import numpy as np
 
 from uspd.detect import Decisions
 from uspd.evaluate import Report, evaluate_corpus
+from uspd.labels import Segment
 from uspd.model.dataset import Recording
 from uspd.model.runtime import (
     DEFAULT_OFF_RATIO,
@@ -86,7 +87,7 @@ def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int) ->
 
 
 def weakest_major_segments(recs: Sequence[Recording], scores: Sequence, hold: int,
-                           after_s: float = 0.5) -> list[tuple[float, int, object]]:
+                           after_s: float = 0.5) -> list[tuple[float, int, Segment]]:
     """(peak, recording index, segment) of every major label segment, weakest first: peak is
     the highest p_human held over `hold` hops from the segment's start to after_s (s) past its
     end, the score a threshold must not exceed for the segment to count as found."""
