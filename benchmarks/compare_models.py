@@ -84,13 +84,13 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
     from uspd.detect import Decisions
     from uspd.evaluate import evaluate_corpus
     from uspd.model.runtime import DecisionLogic
-    from uspd.model.tune import held_score_report
+    from uspd.model.tune import held_score_report, in_empty_family
 
     d = bundle.manifest.get("decision", {})
     hold = int(d.get("on_hops", 1))
     full = held_score_report(items, scores, hold)
     empty = [(it, sc) for it, sc in zip(items, scores, strict=True)
-             if it.family.startswith("empty")]
+             if in_empty_family(it.labels)]
     empty_rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold)
     det = {}
     for r in RECALLS:

@@ -1,5 +1,6 @@
 """Training core: targets from labels, windows, augmentation, a smoke training run."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -207,6 +208,9 @@ def test_selection_scores_like_the_tuner_and_the_detector(tmp_path):
     v = 0.9 * np.sin(2 * np.pi * np.arange(16) * HOP / 1.1)
     x[2:18] += 35 * np.exp(-0.5 * ((V[None] - v[:, None]) / 0.3) ** 2)  # inside the warm-up
     recs = [as_recording(r, HOP) for r in val] + [as_recording((x, np.zeros(400, np.int64)), HOP)]
+    # the empty recording as an empty-family scene: the figure on those alone, as the tuner's
+    recs[-1] = dataclasses.replace(recs[-1], labels=dataclasses.replace(
+        recs[-1].labels, scene="empty-fan"))
     bundle = load_model(res.model_path)
     scores = []
     for r in recs:
@@ -214,8 +218,12 @@ def test_selection_scores_like_the_tuner_and_the_detector(tmp_path):
         sc[:arch.receptive_field_hops] = 0.0
         scores.append(sc)
     for hold in (1, 3):
-        got = validate(res.model, recs, 0.9, hold_hops=hold)["fa_per_hour"]
-        assert got == pytest.approx(held_score_fa_per_hour(recs, scores, hold, 0.9), rel=1e-6)
+        got = validate(res.model, recs, 0.9, hold_hops=hold)
+        assert got["fa_per_hour"] == pytest.approx(
+            held_score_fa_per_hour(recs, scores, hold, 0.9), rel=1e-6)
+        assert got["empty_fa_per_hour"] == pytest.approx(
+            held_score_fa_per_hour(recs, scores, hold, 0.9, "empty-families"), rel=1e-6)
+    assert validate(res.model, recs[:-1], 0.9)["empty_fa_per_hour"] == np.inf
 
 
 def test_deployment_threshold_has_margin():
@@ -238,3 +246,20 @@ def test_deployment_threshold_has_margin():
     thr = deployment_threshold(rep.det, op)
     assert score[score < 0.5].max() < thr < op.threshold
     assert rep.det.false_alarms_at(thr) == 0
+
+
+def test_selection_scope_orders_checkpoints_by_the_empty_family_figure():
+    from uspd.errors import ConfigError
+    from uspd.model.train import _selection_key
+
+    # epoch a: fewer false alarms overall, more of them in the empty families; epoch b: the
+    # reverse. "all" keeps a, "empty-families" keeps b; equal figures fall to the other one,
+    # then to the loss
+    a = {"fa_per_hour": 20.0, "empty_fa_per_hour": 15.0, "val_loss": 0.2}
+    b = {"fa_per_hour": 30.0, "empty_fa_per_hour": 6.0, "val_loss": 0.3}
+    assert min([a, b], key=_selection_key) is a
+    assert min([a, b], key=lambda m: _selection_key(m, "empty-families")) is b
+    c = {**b, "fa_per_hour": 25.0, "val_loss": 0.9}
+    assert min([b, c], key=lambda m: _selection_key(m, "empty-families")) is c
+    with pytest.raises(ConfigError, match="selection_scope"):
+        TrainConfig(selection_scope="empty").validate()

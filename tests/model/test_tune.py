@@ -3,10 +3,18 @@
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
+from uspd.errors import ConfigError
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
-from uspd.model.tune import tune_decision, weakest_major_segments
+from uspd.model.tune import (
+    held_score_fa_per_hour,
+    held_score_report,
+    in_empty_family,
+    tune_decision,
+    weakest_major_segments,
+)
 
 HOP = 0.025
 WARM_UP = 47
@@ -146,3 +154,32 @@ def test_weakest_major_segments_rank_by_the_held_peak_within_the_grace():
     assert [(round(p, 6), seg.start) for p, _, seg in rows] == [(0.6, 6.0), (0.9, 2.0)]
     rows = weakest_major_segments([rec], [score], hold=1, after_s=0.5)
     assert [(round(p, 6), seg.start) for p, _, seg in rows] == [(0.9, 2.0), (0.99, 6.0)]
+
+
+def test_empty_family_scope_counts_false_alarms_in_empty_room_recordings_only():
+    # a random scene: a walker (p 0.99 for 2 s), then a flicker at 0.995 in the empty room;
+    # an empty-fan scene: one flicker at 0.995. At 100 % recall (threshold <= 0.99) each is a
+    # false alarm; the empty-family figure counts only the fan's, per hour of the fan scene
+    def rec(scene, p, segs):
+        n = len(p)
+        labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs), scene=scene)
+        return Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
+                         np.arange(1, n + 1) * HOP, labels), np.asarray(p)
+
+    walk = [0.99] * 80 + [0.01] * 150 + [0.995] * 10 + [0.01] * 160
+    a = rec("random", walk, [Segment(0.0, 2.0, "major"), Segment(2.0, 10.0, "empty")])
+    b = rec("empty-fan", [0.01] * 200 + [0.995] * 10 + [0.01] * 190,
+            [Segment(0.0, 10.0, "empty")])
+    recs, scores = [a[0], b[0]], [a[1], b[1]]
+    assert [in_empty_family(r.labels) for r in recs] == [False, True]
+    h_a = held_score_report([a[0]], [a[1]], 1).empty_h
+    h_b = held_score_report([b[0]], [b[1]], 1).empty_h
+    assert h_a < h_b  # the random scene's 1.5 s after the walker leaves is not scored
+    fa_all = held_score_fa_per_hour(recs, scores, 1, 1.0)
+    fa_empty = held_score_fa_per_hour(recs, scores, 1, 1.0, "empty-families")
+    assert fa_all == pytest.approx(2 / (h_a + h_b))
+    assert fa_empty == pytest.approx(1 / h_b)
+    # without empty-family recordings the figure is undefined, not zero
+    assert held_score_fa_per_hour(recs[:1], scores[:1], 1, 1.0, "empty-families") == np.inf
+    with pytest.raises(ConfigError, match="selection scope"):
+        held_score_fa_per_hour(recs, scores, 1, 1.0, "empty")

@@ -92,7 +92,8 @@ def run_training(
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
     manifest["budget"] = res.manifest.get("budget")
-    manifest["decision"] = tune_decision(load_model(res.model_path), val_recs).manifest()
+    manifest["decision"] = tune_decision(load_model(res.model_path), val_recs,
+                                         det_scope=cfg.selection_scope).manifest()
     manifest_path.write_text(json.dumps(manifest, indent=1))
     echo(f"best epoch {res.best_epoch}: validation {res.manifest['metrics']['val']}")
     echo(f"decision logic tuned on validation: {manifest['decision']}")

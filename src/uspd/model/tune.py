@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from uspd.detect import Decisions
+from uspd.errors import ConfigError
 from uspd.evaluate import Report, evaluate_corpus
-from uspd.labels import Segment
+from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
 from uspd.model.runtime import (
     DEFAULT_OFF_RATIO,
@@ -47,6 +48,8 @@ OFF_RULES = ((DEFAULT_OFF_RATIO, DEFAULT_OFF_S), (0.8, 0.2))
 CONTEXT_S = (10.0, 30.0)
 CONTEXT_THRESHOLDS = (0.3, 0.5, 0.7)
 DET_RECALL = 0.99  # stage 0: the hold with the fewest FA/h of the held score at this recall
+# ... counted on all scored empty time, or on the empty-family recordings' only
+SCOPES = ("all", "empty-families")
 
 
 @dataclass(frozen=True)
@@ -102,12 +105,30 @@ def weakest_major_segments(recs: Sequence[Recording], scores: Sequence, hold: in
     return rows
 
 
+def in_empty_family(labels: Labels) -> bool:
+    """Whether a recording is of an empty-room family (empty-fan, empty-music, ...): the
+    issue's second target counts false alarms on these alone."""
+    return labels.scene.startswith("empty")
+
+
 def held_score_fa_per_hour(recs: Sequence[Recording], scores: Sequence, hold: int,
-                           recall: float) -> float:
+                           recall: float, scope: str = "all") -> float:
     """FA/h of p_human held over `hold` hops (the detector's reported score) at the threshold
-    reaching `recall` of the major events (inf if unreachable)."""
+    reaching `recall` of the major events of all `recs` (inf if unreachable), counted on all
+    scored empty time (scope "all") or on the empty-family recordings' alone
+    ("empty-families"; inf if there are none)."""
+    if scope not in SCOPES:
+        raise ConfigError(f"selection scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     op = held_score_report(recs, scores, hold).operating_point(recall)
-    return float(op.fa_per_hour) if op is not None else float("inf")
+    if op is None:
+        return float("inf")
+    if scope == "all":
+        return float(op.fa_per_hour)
+    empty = [(r, sc) for r, sc in zip(recs, scores, strict=True) if in_empty_family(r.labels)]
+    rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold)
+    if not empty or rep.det is None or rep.empty_h <= 0:
+        return float("inf")
+    return float(rep.det.false_alarms_at(op.threshold) / rep.empty_h)
 
 
 def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording]) -> list[np.ndarray]:
@@ -122,14 +143,19 @@ def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording]) -> list[np.n
 
 
 def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
-                  hop_s: float = 0.025, det_recall: float | None = DET_RECALL) -> TunedDecision:
-    """Grid-search the decision settings on `recs` (see module docstring)."""
+                  hop_s: float = 0.025, det_recall: float | None = DET_RECALL,
+                  det_scope: str = "all") -> TunedDecision:
+    """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
+    empty time stage 0 counts false alarms on (SCOPES)."""
     scores = deployed_scores(bundle, recs)
     det_fa = None
     holds = ON_HOPS
     if det_recall is not None:
-        det_fa = {k: held_score_fa_per_hour(recs, scores, k, det_recall) for k in ON_HOPS}
-        holds = (min(ON_HOPS, key=lambda k: (det_fa[k], k)),)
+        det_fa = {k: held_score_fa_per_hour(recs, scores, k, det_recall, det_scope)
+                  for k in ON_HOPS}
+        tie = det_fa if det_scope == "all" else {
+            k: held_score_fa_per_hour(recs, scores, k, det_recall) for k in ON_HOPS}
+        holds = (min(ON_HOPS, key=lambda k: (det_fa[k], tie[k], k)),)
 
     def score(thr: float, on_hops: int, ctx_s: float, ctx_thr: float, off_ratio: float,
               off_s: float) -> tuple | None:
@@ -165,4 +191,5 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
     return max([best, *(c for c in with_context if c is not None)], key=lambda c: c[0])[1]
 
 
-__all__ = ["TunedDecision", "deployed_scores", "held_score_report", "tune_decision"]
+__all__ = ["SCOPES", "TunedDecision", "deployed_scores", "held_score_fa_per_hour",
+           "held_score_report", "in_empty_family", "tune_decision"]
