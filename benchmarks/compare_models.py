@@ -95,11 +95,10 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
     det = {}
     for r in RECALLS:
         op = full.operating_point(r)
-        fa_e = empty_rep.det.false_alarms_at(op.threshold) if op else None
         det[r] = {"threshold": op.threshold if op else None,
                   "fa_per_hour": op.fa_per_hour if op else None,
-                  "empty_fa_per_hour": fa_e / empty_rep.empty_h if op and empty_rep.empty_h
-                  else None}
+                  "empty_fa_per_hour": empty_rep.fa_per_hour_at(op.threshold)
+                  if op and empty_rep.empty_h else None}
     hop_s = float(bundle.manifest.get("feature", {}).get("hop_s", 0.025))
     deployed = []
     for it, sc in zip(items, scores, strict=True):

@@ -463,6 +463,13 @@ class Report:
         """FA/h at the score threshold giving target_recall of major events (headline)."""
         return self.det.operating_point(target_recall) if self.det is not None else None
 
+    def fa_per_hour_at(self, threshold: float) -> float:
+        """False alarms per hour of scored empty time at a score threshold of the DET sweep
+        (inf without a sweep or without scored empty time: undefined, not zero)."""
+        if self.det is None or self.empty_h <= 0:
+            return float("inf")
+        return self.det.false_alarms_at(threshold) / self.empty_h
+
     def to_dict(self, target_recalls: Sequence[float] = (0.9, 0.95, 0.99)) -> dict[str, Any]:
         """JSON-able summary (nan -> None)."""
 

@@ -149,9 +149,7 @@ def validate(
     fa = op.fa_per_hour if op is not None else math.nan
     empty_fa = math.inf
     if op is not None and empty_items:
-        empty_rep = evaluate_corpus(empty_items, cfg=eval_cfg)
-        if empty_rep.det is not None and empty_rep.empty_h > 0:
-            empty_fa = empty_rep.det.false_alarms_at(op.threshold) / empty_rep.empty_h
+        empty_fa = evaluate_corpus(empty_items, cfg=eval_cfg).fa_per_hour_at(op.threshold)
     return {
         "val_loss": losses / max(n, 1),
         "fa_per_hour": fa if math.isfinite(fa) else math.inf,
@@ -285,8 +283,8 @@ def train_model(
                            **validate(scored, val, cfg.target_recall,
                                        hold_hops=cfg.selection_hold_hops)}
                 history.append(metrics)
-                progress.update(task, fa=f"{_selection_key(metrics, cfg.selection_scope)[0]:.2f}")
                 key = _selection_key(metrics, cfg.selection_scope)
+                progress.update(task, fa=f"{key[0]:.2f}")
                 if best is None or key < best[0]:
                     best = (key, epoch, copy.deepcopy(scored.state_dict()), metrics)
                 elif epoch - best[1] >= cfg.patience:

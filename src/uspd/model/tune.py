@@ -117,18 +117,29 @@ def held_score_fa_per_hour(recs: Sequence[Recording], scores: Sequence, hold: in
     reaching `recall` of the major events of all `recs` (inf if unreachable), counted on all
     scored empty time (scope "all") or on the empty-family recordings' alone
     ("empty-families"; inf if there are none)."""
-    if scope not in SCOPES:
-        raise ConfigError(f"selection scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    return _fa_per_hour_by_scope(recs, scores, hold, recall, (scope,))[0]
+
+
+def _fa_per_hour_by_scope(recs: Sequence[Recording], scores: Sequence, hold: int,
+                          recall: float, scopes: Sequence[str]) -> tuple[float, ...]:
+    """held_score_fa_per_hour for each of `scopes`, from one report of the whole corpus."""
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise ConfigError(
+                f"selection scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     op = held_score_report(recs, scores, hold).operating_point(recall)
     if op is None:
-        return float("inf")
-    if scope == "all":
-        return float(op.fa_per_hour)
-    empty = [(r, sc) for r, sc in zip(recs, scores, strict=True) if in_empty_family(r.labels)]
-    rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold)
-    if not empty or rep.det is None or rep.empty_h <= 0:
-        return float("inf")
-    return float(rep.det.false_alarms_at(op.threshold) / rep.empty_h)
+        return tuple(float("inf") for _ in scopes)
+    out = []
+    for scope in scopes:
+        if scope == "all":
+            out.append(float(op.fa_per_hour))
+            continue
+        empty = [(r, sc) for r, sc in zip(recs, scores, strict=True)
+                 if in_empty_family(r.labels)]
+        rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold)
+        out.append(float(rep.fa_per_hour_at(op.threshold)))
+    return tuple(out)
 
 
 def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording]) -> list[np.ndarray]:
@@ -151,11 +162,11 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
     det_fa = None
     holds = ON_HOPS
     if det_recall is not None:
-        det_fa = {k: held_score_fa_per_hour(recs, scores, k, det_recall, det_scope)
-                  for k in ON_HOPS}
-        tie = det_fa if det_scope == "all" else {
-            k: held_score_fa_per_hour(recs, scores, k, det_recall) for k in ON_HOPS}
-        holds = (min(ON_HOPS, key=lambda k: (det_fa[k], tie[k], k)),)
+        # the scope's figure, then (ties) the one over all empty time
+        figs = {k: _fa_per_hour_by_scope(recs, scores, k, det_recall, (det_scope, "all"))
+                for k in ON_HOPS}
+        det_fa = {k: f[0] for k, f in figs.items()}
+        holds = (min(ON_HOPS, key=lambda k: (*figs[k], k)),)
 
     def score(thr: float, on_hops: int, ctx_s: float, ctx_thr: float, off_ratio: float,
               off_s: float) -> tuple | None:
