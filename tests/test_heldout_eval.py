@@ -1,0 +1,51 @@
+"""benchmarks/heldout_eval.py: the empty families' rate at the whole corpus's threshold."""
+
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from uspd.labels import Labels, Segment
+
+HOP = 0.025
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "heldout_eval.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("heldout_eval", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def recording(scene, segments, bursts, duration=60.0):
+    """Labels of `scene` and decisions whose score is `level` over each (start, end, level)."""
+    t = np.round(np.arange(1, round(duration / HOP) + 1) * HOP, 6)
+    score = np.zeros(t.size)
+    for a, b, level in bursts:
+        score[(t >= a) & (t <= b)] = level
+    labels = Labels(fs_hz=48000, carrier_hz=20000.0, duration_s=duration, n_mics=1,
+                    segments=tuple(Segment(a, b, lab) for a, b, lab in segments), scene=scene)
+    return scene, {"x": SimpleNamespace(t_s=t, motion=score >= 0.5, score=score)}, labels
+
+
+def test_empty_family_rate_counts_only_empty_families_above_the_threshold():
+    mod = load_script()
+    results = [
+        # two alarms 30 s apart, both above 0.6
+        recording("empty-fan", [(0, 60, "empty")], [(10, 11, 0.9), (40, 41, 0.8)]),
+        # one below it
+        recording("empty-music", [(0, 60, "empty")], [(20, 21, 0.5)]),
+        # an alarm in a walk-in's empty time: a false alarm, but not of an empty family
+        recording("walk-in", [(0, 20, "empty"), (20, 24, "major"), (24, 60, "still")],
+                  [(5, 6, 0.95), (21, 23, 1.0)]),
+    ]
+    got = mod.empty_family_rates(results, ["x", "y"], {"x": 0.6, "y": None})
+    assert set(got) == {"x"}  # no threshold: left out
+    assert got["x"]["false_alarms"] == 2
+    assert got["x"]["empty_h"] == pytest.approx(120 / 3600)
+    assert got["x"]["fa_per_hour"] == pytest.approx(2 / (120 / 3600))
+    # above both fan alarms: none left
+    assert mod.empty_family_rates(results, ["x"], {"x": 0.95})["x"]["false_alarms"] == 0
