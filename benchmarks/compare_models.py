@@ -159,6 +159,15 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; held-out scale "
           f"{args.scale:g}, validation of {args.recipe}")
     t0 = time.perf_counter()
+    try:
+        run_all(args, bundles, fe_cfgs)
+    except UspdError as exc:  # e.g. a recipe path that is not there
+        sys.exit(f"error: {exc}")
+    print(f"\n{time.perf_counter() - t0:.0f} s")
+
+
+def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
+    """Score every model on validation, then on the held-out corpus, and print the tables."""
     for title, load in (("validation", lambda fe: validation_items(args.recipe, fe)),
                         (f"held-out, scale {args.scale:g}",
                          lambda fe: heldout_items(args.scale, fe, args.cache))):
@@ -171,7 +180,6 @@ def main() -> None:
             items = [it for it, _ in data]
             rows[m] = compare(b, items, scores_of(b, [x for _, x in data]))
         print_table(title, rows)
-    print(f"\n{time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
