@@ -113,6 +113,44 @@ def test_music_sidebands_match_prediction(a2: float, a3: float, exc_mm: float) -
     assert lower == pytest.approx(pl, abs=1.0)
 
 
+def test_volume_setting_scales_the_distortion_not_the_audible_music() -> None:
+    """With full_drive_db_spl, 20 dB below full drive the cone moves 10x less: the sidebands
+    follow the prediction at a tenth of the drive, while the audio band stays as it was."""
+    dev = Device.echo_like((4.0, 1.0, 1.0))
+    f0, fs = dev.carrier_hz, dev.fs_hz
+    fb, m_amp, level = 60.0, 0.5, 60.0
+    mics = dataclasses.replace(QUIET_MICS, bits=0)
+    kw = dict(tone_hz=fb, tone_amplitude=m_amp, a2=0.05, a3=0.0, excursion_peak_mm=0.1,
+              level_db_spl=level)
+    full = render(quiet_scene(dev, duration_s=1.2, microphones=mics,
+                              music=MusicConfig(**kw))).audio.astype(float)
+    quiet_music = MusicConfig(**kw, full_drive_db_spl=level + 20.0)
+    assert quiet_music.drive_scale == pytest.approx(0.1)
+    vol = render(quiet_scene(dev, duration_s=1.2, microphones=mics,
+                             music=quiet_music)).audio.astype(float)
+    z = to_8k(demod(vol[int(0.2 * fs):, 0], fs, f0), fs)
+    f, a = spectrum(z, 8000, pad=1)
+    upper = 20 * np.log10(a[np.argmin(np.abs(f - fb))] / a[np.argmin(np.abs(f))])
+    c = float(speed_of_sound_mps(21.0, 45.0))
+    h = excursion_gain(quiet_music, fb, fs / 16)
+    g = quiet_music.drive_scale
+    pu, _ = predicted_sideband_dbc(2 * np.pi * f0 * abs(h) * m_amp * g / c, m_amp * g, 0.05,
+                                   0.0, np.angle(h))
+    assert upper == pytest.approx(pu, abs=1.0)
+    assert pu < predicted_sideband_dbc(2 * np.pi * f0 * abs(h) * m_amp / c, m_amp, 0.05, 0.0,
+                                       np.angle(h))[0] - 19.0
+    sos = signal.butter(8, 5000, fs=fs, output="sos")  # the audible music, < 5 kHz
+    audible_full, audible_vol = signal.sosfilt(sos, full[:, 0]), signal.sosfilt(sos, vol[:, 0])
+    residual_db = 10 * np.log10(np.sum((audible_vol - audible_full) ** 2)
+                                / np.sum(audible_full**2))
+    assert residual_db < -40.0  # had the audible music been turned down 20 dB: -0.9 dB
+
+
+def test_music_louder_than_full_drive_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="full_drive"):
+        MusicConfig(level_db_spl=90.0, full_drive_db_spl=85.0)
+
+
 def test_mic_gain_and_phase_mismatch_show_in_output() -> None:
     gains, phases = (0.0, 1.5, -2.0, 0.7), (0.0, 10.0, -25.0, 4.0)
     mics = dataclasses.replace(QUIET_MICS, gain_db=gains, phase_deg=phases)

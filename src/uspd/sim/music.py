@@ -45,12 +45,20 @@ class MusicConfig:
     """Music through the loudspeaker.
 
     level_db_spl: RMS SPL at 1 m of a full-drive sine (the music peaks near full drive).
+    full_drive_db_spl: None (default): the music distorts the tone as at full drive whatever
+        level_db_spl is, i.e. the level is the loudspeaker's sensitivity. A value (dB SPL at 1
+        m, >= level_db_spl): level_db_spl is a volume setting on a loudspeaker whose full
+        drive gives full_drive_db_spl, so the drive reaching the cone, and with it the
+        excursion and the nonlinear products, is scaled by drive_scale (the audible music is
+        level_db_spl either way). A real volume control works like this; the default is kept
+        until the corpora are rendered again with it.
     tone_hz: if set, play a pure tone of `tone_amplitude` drive instead of synthetic music (tests).
     tempo_bpm / root_hz: None = drawn from the rng (90-130 bpm, bass root 41-62 Hz).
     start_s / end_s: when the music plays (end None = to the end of the scene).
     """
 
     level_db_spl: float = 80.0
+    full_drive_db_spl: float | None = None
     excursion_peak_mm: float = 0.1
     driver_resonance_hz: float = 150.0
     a2: float = 0.05
@@ -69,6 +77,15 @@ class MusicConfig:
             raise ConfigError("music.tone_amplitude must be 0..1 (full drive)")
         if abs(self.a2) > 0.5 or abs(self.a3) > 0.5:
             raise ConfigError("music nonlinearity |a2|, |a3| must be <= 0.5")
+        if self.full_drive_db_spl is not None and self.level_db_spl > self.full_drive_db_spl:
+            raise ConfigError("music.level_db_spl must not exceed music.full_drive_db_spl")
+
+    @property
+    def drive_scale(self) -> float:
+        """Factor on the drive that reaches the cone: 10^((level - full) / 20), or 1."""
+        if self.full_drive_db_spl is None:
+            return 1.0
+        return float(10 ** ((self.level_db_spl - self.full_drive_db_spl) / 20))
 
 
 class MusicSynth:

@@ -221,8 +221,9 @@ class _Renderer:
         if self.music is not None:
             m = self.music.drive(t, part="low")
             self._m_low = m
-            x, self.exc_zi = signal.lfilter(self.exc_b, self.exc_a, m, zi=self.exc_zi)
-            e = e * envelope_factor(m, x, self.scene.music, self.f0, self.c0)
+            cone = m * self.scene.music.drive_scale  # the volume setting, if modelled
+            x, self.exc_zi = signal.lfilter(self.exc_b, self.exc_a, cone, zi=self.exc_zi)
+            e = e * envelope_factor(cone, x, self.scene.music, self.f0, self.c0)
         return e
 
     def _static(self, i0: int, i1: int, env_line: NDArray, line0: int) -> NDArray:
