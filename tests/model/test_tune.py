@@ -9,6 +9,8 @@ from uspd.errors import ConfigError
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
 from uspd.model.tune import (
+    ON_HOPS,
+    THRESHOLDS,
     held_score_fa_per_hour,
     held_score_report,
     in_empty_family,
@@ -52,6 +54,14 @@ def test_start_state_within_warm_up_is_not_a_false_alarm():
     # past the warm-up the same scores are a false alarm for every setting
     tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()])
     assert tuned.false_alarms == 1
+
+
+def test_no_setting_within_the_budget_falls_back_to_the_strictest_and_says_so():
+    # certain "major" past the warm-up: a false alarm for every setting, so none meets a
+    # budget of 0; the result is the strictest setting, marked unmeasured (false_alarms -1)
+    tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()], max_false_alarms=0)
+    assert tuned.false_alarms == -1 and np.isnan(tuned.major_recall)
+    assert tuned.threshold == THRESHOLDS[-1] and tuned.on_hops == max(ON_HOPS)
 
 
 class ScoreNetwork:

@@ -92,11 +92,16 @@ def run_training(
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
     manifest["budget"] = res.manifest.get("budget")
-    manifest["decision"] = tune_decision(load_model(res.model_path), val_recs,
-                                         det_scope=cfg.selection_scope).manifest()
+    decision = tune_decision(load_model(res.model_path), val_recs,
+                             det_scope=cfg.selection_scope)
+    manifest["decision"] = decision.manifest()
     manifest_path.write_text(json.dumps(manifest, indent=1))
     echo(f"best epoch {res.best_epoch}: validation {res.manifest['metrics']['val']}")
     echo(f"decision logic tuned on validation: {manifest['decision']}")
+    if decision.false_alarms < 0:
+        echo(f"warning: no decision setting keeps validation within 1 false alarm; the model "
+             f"uses the strictest one (p_human >= {decision.threshold} over "
+             f"{decision.on_hops} hops), whose recall was not measured")
     if install:
         if BUILTIN_NPZ.exists() and confirm is not None and not confirm(
                 f"replace the shipped model {BUILTIN_NPZ}?"):
