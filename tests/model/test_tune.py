@@ -1,5 +1,6 @@
 """Decision tuning on validation recordings scores what the deployed detector would do."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -62,6 +63,8 @@ def test_no_setting_within_the_budget_falls_back_to_the_strictest_and_says_so():
     tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()], max_false_alarms=0)
     assert tuned.false_alarms == -1 and np.isnan(tuned.major_recall)
     assert tuned.threshold == THRESHOLDS[-1] and tuned.on_hops == max(ON_HOPS)
+    validation = json.loads(json.dumps(tuned.manifest(), allow_nan=False))["validation"]
+    assert validation["major_recall"] is None and validation["false_alarms"] == -1
 
 
 class ScoreNetwork:

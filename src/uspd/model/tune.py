@@ -52,6 +52,12 @@ DET_RECALL = 0.99  # stage 0: the hold with the fewest FA/h of the held score at
 SCOPES = ("all", "empty-families")
 
 
+def _measured(x: float) -> float | None:
+    """x, or None (JSON null) where nothing was measured (NaN: the tuner's fallback) or no
+    threshold reaches the recall (inf); neither is valid JSON."""
+    return float(x) if np.isfinite(x) else None
+
+
 @dataclass(frozen=True)
 class TunedDecision:
     threshold: float
@@ -70,12 +76,14 @@ class TunedDecision:
         out = {"threshold": self.threshold, "on_hops": self.on_hops,
                "context_s": self.context_s, "context_threshold": self.context_threshold,
                "off_ratio": self.off_ratio, "off_s": self.off_s,
-               "validation": {"major_recall": self.major_recall,
-                              "minor_near_recall": self.minor_near_recall,
-                              "false_alarms": self.false_alarms, "empty_h": self.empty_h}}
+               "validation": {"major_recall": _measured(self.major_recall),
+                              "minor_near_recall": _measured(self.minor_near_recall),
+                              "false_alarms": self.false_alarms,
+                              "empty_h": _measured(self.empty_h)}}
         if self.det_fa_per_hour is not None:
             out["validation"]["held_score_fa_per_hour_at_recall"] = {
-                "recall": DET_RECALL, **{str(k): v for k, v in self.det_fa_per_hour.items()}}
+                "recall": DET_RECALL,
+                **{str(k): _measured(v) for k, v in self.det_fa_per_hour.items()}}
         return out
 
 
