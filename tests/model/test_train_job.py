@@ -68,6 +68,29 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
         load_recipe(bad)
 
 
+def test_a_recipe_over_its_base_changes_only_what_it_states(tmp_path):
+    (tmp_path / "base.toml").write_text(
+        'out_dir = "runs/a"\n[data]\ntrain_random = 7\ntrain_named = {walk-in = 2, '
+        'empty-fan = 3}\n[train]\nseed = 0\nepochs = 5\n[train.arch]\nchannels = 16\n'
+        'history_delay_hops = 60\n')
+    (tmp_path / "sub").mkdir()
+    child = tmp_path / "sub" / "child.toml"
+    child.write_text('base = "../base.toml"\n[data]\ntrain_named = {walk-in = 4}\n'
+                     '[train]\nseed = 1\n[train.arch]\nchannels = 8\n')
+    base, r = load_recipe(tmp_path / "base.toml"), load_recipe(child)
+    assert r.out_dir == "runs/a" and r.data.train_random == 7  # inherited
+    assert r.data.train_named == {"walk-in": 4}  # an inline table is replaced whole
+    assert (r.train.seed, r.train.epochs) == (1, 5)
+    assert (r.train.arch.channels, r.train.arch.history_delay_hops) == (8, 60)
+    assert base.train.seed == 0 and base.train.arch.channels == 16
+    child.write_text('base = "child.toml"\n')  # itself
+    with pytest.raises(ConfigError, match="cycle"):
+        load_recipe(child)
+    child.write_text('base = "missing.toml"\n')
+    with pytest.raises(ConfigError, match=r"missing\.toml"):
+        load_recipe(child)
+
+
 CONFIGS = sorted((Path(__file__).parents[2] / "configs").glob("*.toml"))
 
 

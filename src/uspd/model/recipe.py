@@ -74,12 +74,45 @@ class Recipe:
     out_dir: str = "runs/train"
 
 
+SECTIONS = ("data", "train", "mine")
+MAX_BASE_DEPTH = 8  # a chain of `base` recipes longer than this is taken for a cycle
+
+
+def _merge(base: dict, child: dict) -> dict:
+    """`child` over `base`, key by key within each section and within [train.arch]; any
+    other value (an inline table such as data.train_named included) is replaced whole."""
+    out = dict(base)
+    for key, value in child.items():
+        if key in SECTIONS and isinstance(value, dict):
+            section = {**base.get(key, {}), **value}
+            if key == "train" and isinstance(value.get("arch"), dict):
+                section["arch"] = {**base.get(key, {}).get("arch", {}), **value["arch"]}
+            out[key] = section
+        else:
+            out[key] = value
+    return out
+
+
+def recipe_table(path: str | Path, depth: int = 0) -> dict:
+    """The TOML table at `path`, over the recipe its `base` key names (a path relative to
+    this file), so that a variant recipe states only what it changes."""
+    if depth > MAX_BASE_DEPTH:
+        raise ConfigError(f"recipe {path}: more than {MAX_BASE_DEPTH} nested 'base' recipes "
+                          "(a cycle?)")
+    table = load_toml(path)
+    base = table.pop("base", None)
+    if base is None:
+        return table
+    return _merge(recipe_table(Path(path).parent / str(base), depth + 1), table)
+
+
 def load_recipe(path: str | Path | None) -> Recipe:
-    """Defaults overridden by a TOML file with [data], [train] (incl. [train.arch]) tables."""
+    """Defaults overridden by a TOML file with [data], [train] (incl. [train.arch]) tables,
+    itself over the recipe named by its `base` key, if any."""
     from uspd.model.train import TrainConfig
 
-    table = load_toml(path) if path else {}
-    unknown = set(table) - {"data", "train", "mine", "out_dir"}
+    table = recipe_table(path) if path else {}
+    unknown = set(table) - {*SECTIONS, "out_dir"}
     if unknown:
         raise ConfigError(f"unknown configuration section(s): {', '.join(sorted(unknown))}")
     data = override(DataConfig(), table.get("data", {}), where="data.")
