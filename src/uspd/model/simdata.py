@@ -35,9 +35,22 @@ class SceneSpec:
     device: str = "echo"
 
     def key(self, fe_cfg: FrontEndConfig) -> str:
-        text = json.dumps([CACHE_VERSION, self.scene, self.seed, self.duration_s, self.device,
-                           repr(fe_cfg)])
-        return hashlib.sha1(text.encode()).hexdigest()[:16]
+        """Cache key of the item: everything that decides it. Scene settings added since
+        CACHE_VERSION 1 enter only for the scenes that use them, so such a change renders
+        again only the scenes it alters (and the others' keys stay what they were)."""
+        parts = [CACHE_VERSION, self.scene, self.seed, self.duration_s, self.device,
+                 repr(fe_cfg), *self._later_settings()]
+        return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
+
+    def _later_settings(self) -> list[list]:
+        """[name, value] of each post-version-1 scene setting this scene uses."""
+        from uspd.sim.library import make_scene
+
+        music = make_scene(self.scene, seed=self.seed, duration_s=self.duration_s,
+                           device=self.device).music
+        if music is not None and music.full_drive_db_spl is not None:
+            return [["music.full_drive_db_spl", music.full_drive_db_spl]]
+        return []
 
 
 def features_of_scene(spec: SceneSpec, fe_cfg: FrontEndConfig) -> Recording:

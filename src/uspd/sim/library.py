@@ -145,11 +145,19 @@ def _curtain(rng) -> Curtain:
     return random_curtain(rng, WINDOW_CURTAIN, facing_deg=-90.0)
 
 
+# SPL at 1 m (dB) of the library's loudspeakers at full drive. Music quieter than this is a
+# lower volume setting, so it drives the cone, and distorts the tone, proportionally less
+# (MusicConfig.full_drive_db_spl). Since stop 24; before, every level distorted as at full drive.
+MUSIC_FULL_DRIVE_DB_SPL = 85.0
+
+
 def random_music(rng: np.random.Generator, start_s: float = 0.0,
                  end_s: float | None = None) -> MusicConfig:
-    """Music at a random level (65-85 dB SPL) and cone excursion (0.03-0.2 mm peak)."""
+    """Music at a random volume (65-85 dB SPL, full drive MUSIC_FULL_DRIVE_DB_SPL) on a cone
+    whose full-drive excursion is 0.03-0.2 mm peak."""
     return MusicConfig(
         level_db_spl=float(rng.uniform(65.0, 85.0)),
+        full_drive_db_spl=MUSIC_FULL_DRIVE_DB_SPL,
         excursion_peak_mm=float(rng.uniform(0.03, 0.2)),
         start_s=start_s,
         end_s=end_s,
