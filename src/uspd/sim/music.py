@@ -50,8 +50,8 @@ class MusicConfig:
         m, >= level_db_spl): level_db_spl is a volume setting on a loudspeaker whose full
         drive gives full_drive_db_spl, so the drive reaching the cone, and with it the
         excursion and the nonlinear products, is scaled by drive_scale (the audible music is
-        level_db_spl either way). A real volume control works like this; the default is kept
-        until the corpora are rendered again with it.
+        level_db_spl either way). A real volume control works like this, and the scene
+        library uses it (sim.library.MUSIC_FULL_DRIVE_DB_SPL, since stop 24).
     tone_hz: if set, play a pure tone of `tone_amplitude` drive instead of synthetic music (tests).
     tempo_bpm / root_hz: None = drawn from the rng (90-130 bpm, bass root 41-62 Hz).
     start_s / end_s: when the music plays (end None = to the end of the scene).
