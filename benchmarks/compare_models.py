@@ -80,10 +80,22 @@ def scores_of(bundle, feats: list[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
+def deployed_decisions(bundle, item: Item, score: np.ndarray):
+    """The manifest's decision logic (threshold, on/off hops, context) run over one
+    recording's per-hop p_human, as NeuralDetector applies it while streaming."""
     from uspd.detect import Decisions
-    from uspd.evaluate import evaluate_corpus
     from uspd.model.runtime import DecisionLogic
+
+    d = bundle.manifest.get("decision", {})
+    hop_s = float(bundle.manifest.get("feature", {}).get("hop_s", 0.025))
+    logic = DecisionLogic(d["threshold"], int(d.get("on_hops", 1)), d["context_threshold"],
+                          round(d["context_s"] / hop_s), d["off_ratio"],
+                          max(1, round(d["off_s"] / hop_s)))
+    return Decisions(item.t_end_s, score, logic.process(score))
+
+
+def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
+    from uspd.evaluate import evaluate_corpus
     from uspd.model.tune import held_score_report, in_empty_family
 
     d = bundle.manifest.get("decision", {})
@@ -99,13 +111,8 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
                   "fa_per_hour": op.fa_per_hour if op else None,
                   "empty_fa_per_hour": empty_rep.fa_per_hour_at(op.threshold)
                   if op and empty_rep.empty_h else None}
-    hop_s = float(bundle.manifest.get("feature", {}).get("hop_s", 0.025))
-    deployed = []
-    for it, sc in zip(items, scores, strict=True):
-        logic = DecisionLogic(d["threshold"], hold, d["context_threshold"],
-                              round(d["context_s"] / hop_s), d["off_ratio"],
-                              max(1, round(d["off_s"] / hop_s)))
-        deployed.append((Decisions(it.t_end_s, sc, logic.process(sc)), it.labels))
+    deployed = [(deployed_decisions(bundle, it, sc), it.labels)
+                for it, sc in zip(items, scores, strict=True)]
     rep = evaluate_corpus(deployed, with_det=False)
     return {"hold": hold, "det": det, "empty_h": empty_rep.empty_h, "all_empty_h": full.empty_h,
             "major": f"{rep.major.n_detected}/{rep.major.n_events}",

@@ -1,5 +1,6 @@
 """The 99 %-recall tail of a model on the held-out corpus: which walkers set the threshold and
-which recordings raise the false alarms at it.
+which recordings raise the false alarms at it; then where the deployed decision's false alarms
+fall.
 
 The issue's headline figures are FA/h at the threshold that finds 99 % of the major events.
 That threshold is set by the weakest 1 % of the walkers, and the alarms it lets through may
@@ -25,7 +26,7 @@ from collections import Counter
 
 import numpy as np
 
-from compare_models import heldout_items, scores_of, use_torch
+from compare_models import deployed_decisions, heldout_items, scores_of, use_torch
 from heldout_eval import jobs
 
 
@@ -121,6 +122,18 @@ def main() -> None:
         period = (f", every {np.median(gaps):.1f} s" if gaps.size >= 2
                   and np.std(gaps) < 0.1 * np.median(gaps) else "")
         print(f"  {n:3d} {fam:17s} seed {seed} {device:6s} first at {starts[0]:.1f} s{period}: "
+              f"{describe(*todo[i])}")
+
+    deployed = []
+    for i, (it, sc) in enumerate(zip(items, scores, strict=True)):
+        res = evaluate_recording(deployed_decisions(bundle, it, sc), it.labels)
+        deployed += [(i, fa) for fa in res.false_alarms]
+    print(f"\nfalse alarms at the deployed decision (manifest threshold "
+          f"{bundle.manifest['decision']['threshold']:g}): "
+          f"{sum(fa.count for _, fa in deployed)}")
+    for i, fa in deployed:
+        fam, seed, _, device = todo[i]
+        print(f"  {fam:17s} seed {seed} {device:6s} at {fa.t_start:5.1f} s: "
               f"{describe(*todo[i])}")
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
