@@ -80,26 +80,22 @@ def scores_of(bundle, feats: list[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def deployed_decisions(bundle, item: Item, score: np.ndarray):
-    """The manifest's decision logic (threshold, on/off hops, context) run over one
-    recording's per-hop p_human, as NeuralDetector applies it while streaming."""
+def deployed_decisions(logic, item: Item, score: np.ndarray):
+    """The deployed decision logic (`NeuralDetector(bundle).logic`, built from the manifest)
+    run afresh over one recording's per-hop p_human, as the detector does while streaming."""
     from uspd.detect import Decisions
-    from uspd.model.runtime import DecisionLogic
 
-    d = bundle.manifest.get("decision", {})
-    hop_s = float(bundle.manifest.get("feature", {}).get("hop_s", 0.025))
-    logic = DecisionLogic(d["threshold"], int(d.get("on_hops", 1)), d["context_threshold"],
-                          round(d["context_s"] / hop_s), d["off_ratio"],
-                          max(1, round(d["off_s"] / hop_s)))
+    logic.reset()
     return Decisions(item.t_end_s, score, logic.process(score))
 
 
 def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
     from uspd.evaluate import evaluate_corpus
+    from uspd.model.runtime import NeuralDetector
     from uspd.model.tune import held_score_report, in_empty_family
 
-    d = bundle.manifest.get("decision", {})
-    hold = int(d.get("on_hops", 1))
+    logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
+    hold = logic.on_hops
     full = held_score_report(items, scores, hold)
     empty = [(it, sc) for it, sc in zip(items, scores, strict=True)
              if in_empty_family(it.labels)]
@@ -111,7 +107,7 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
                   "fa_per_hour": op.fa_per_hour if op else None,
                   "empty_fa_per_hour": empty_rep.fa_per_hour_at(op.threshold)
                   if op and empty_rep.empty_h else None}
-    deployed = [(deployed_decisions(bundle, it, sc), it.labels)
+    deployed = [(deployed_decisions(logic, it, sc), it.labels)
                 for it, sc in zip(items, scores, strict=True)]
     rep = evaluate_corpus(deployed, with_det=False)
     return {"hold": hold, "det": det, "empty_h": empty_rep.empty_h, "all_empty_h": full.empty_h,

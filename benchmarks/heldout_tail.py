@@ -79,7 +79,8 @@ def main() -> None:
     todo = jobs(args.scale)
     items = [it for it, _ in data]
     scores = scores_of(bundle, [x for _, x in data])
-    hold = int(bundle.manifest.get("decision", {}).get("on_hops", 1))
+    logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
+    hold = logic.on_hops
     op = held_score_report(items, scores, hold).operating_point(args.target_recall)
     if op is None:
         sys.exit(f"error: {args.target_recall:.0%} major recall is out of reach")
@@ -126,10 +127,9 @@ def main() -> None:
 
     deployed = []
     for i, (it, sc) in enumerate(zip(items, scores, strict=True)):
-        res = evaluate_recording(deployed_decisions(bundle, it, sc), it.labels)
+        res = evaluate_recording(deployed_decisions(logic, it, sc), it.labels)
         deployed += [(i, fa) for fa in res.false_alarms]
-    print(f"\nfalse alarms at the deployed decision (manifest threshold "
-          f"{bundle.manifest['decision']['threshold']:g}): "
+    print(f"\nfalse alarms at the deployed decision (threshold {logic.threshold:g}): "
           f"{sum(fa.count for _, fa in deployed)}")
     for i, fa in deployed:
         fam, seed, _, device = todo[i]
