@@ -74,6 +74,8 @@ def test_budget():
 
 
 HISTORY_ARCH = Arch(history_delay_hops=20, history_decay_db_per_hop=0.5)
+ECHO_ARCH = Arch(history_delay_hops=20, history_decay_db_per_hop=0.5, echo_min_lag_hops=10,
+                 echo_max_lag_hops=60, echo_lag_step_hops=5, echo_window_hops=4)
 
 
 def test_budget_with_history():
@@ -83,6 +85,17 @@ def test_budget_with_history():
     assert b["macs_per_hop"] == convs + 2 * a.n_bins + 2 * a.n_bins  # + norm + add/max
     assert b["params"] == a.n_params() == DopplerTCN().arch.n_params() + a.n_bins * a.channels * 3
     assert b["params"] <= MAX_PARAMS and b["macs_per_s"] <= MAX_MACS_PER_S
+
+
+def test_budget_with_history_and_echo():
+    """The echo adds n_bins inputs to the first conv (weights + normalisation); its own
+    subtract-abs-adds are counted apart, since the budget is of multiply-accumulates."""
+    a = ECHO_ARCH
+    b = count_budget(DopplerTCN(a), FE.hop_s)
+    convs = 3 * a.n_bins * a.channels * 3 + 4 * a.channels * a.channels * 3 + a.channels * 4
+    assert b["macs_per_hop"] == convs + 3 * a.n_bins + 2 * a.n_bins
+    assert a.echo_ops_per_hop() == 11 * (a.n_bins + 2) and HISTORY_ARCH.echo_ops_per_hop() == 0
+    assert b["echo_ops_per_hop"] == a.echo_ops_per_hop()
 
 
 def test_peak_history_matches_its_formula_in_any_blocks():
@@ -114,10 +127,13 @@ def test_model_inputs_append_history_only_when_the_arch_has_one():
     u = model_inputs(HISTORY_ARCH, x)
     assert u.shape == (50, 80) and np.array_equal(u[:, :40], x)
     assert np.all(u[:20, 40:] == np.float32(HISTORY_FLOOR_DB))  # nothing is 20 hops old yet
+    e = model_inputs(ECHO_ARCH, x)
+    assert e.shape == (50, 120) and np.array_equal(e[:, :80], u)
+    assert np.array_equal(e[:, 80:], ECHO_ARCH.echo().process(x).astype(np.float32))
 
 
 @pytest.mark.parametrize("arch", [None, Arch(n_bins=24, channels=8, kernel=2, dilations=(1, 3)),
-                                  HISTORY_ARCH])
+                                  HISTORY_ARCH, ECHO_ARCH])
 def test_parity_torch_vs_numpy(arch):
     m = random_model(0, arch)
     x = random_feats(150, m.arch.n_bins)
@@ -129,7 +145,7 @@ def test_parity_torch_vs_numpy(arch):
     assert np.abs(ref).max() > 0.1  # a meaningful comparison, not zeros vs zeros
 
 
-@pytest.mark.parametrize("arch", [None, HISTORY_ARCH])
+@pytest.mark.parametrize("arch", [None, HISTORY_ARCH, ECHO_ARCH])
 def test_streaming_any_chunking_identical(arch):
     m = random_model(2, arch)
     x = random_feats(120)

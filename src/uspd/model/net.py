@@ -83,6 +83,7 @@ def count_budget(model: DopplerTCN, hop_s: float = 0.025) -> dict[str, float]:
         "params": int(n_params),
         "macs_per_hop": int(model.arch.macs_per_hop()),
         "macs_per_s": float(model.arch.macs_per_s(hop_s)),
+        "echo_ops_per_hop": int(model.arch.echo_ops_per_hop()),
         "receptive_field_hops": int(model.arch.receptive_field_hops),
         "receptive_field_s": float(model.arch.receptive_field_hops * hop_s),
     }

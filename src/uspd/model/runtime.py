@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from uspd.detect import Decisions
 from uspd.dsp.frontend import FeatureBlock, FrontEndConfig
 from uspd.errors import ConfigError, InputError, MissingComponentError
+from uspd.model.echo import RepeatEcho
 from uspd.model.quantize import dequantize_weights
 
 CLASSES = ("nothing", "non_human", "minor", "major")
@@ -65,6 +66,10 @@ class Arch:
     clip: float = 6.0  # normalised features are clipped to +-clip
     history_delay_hops: int = 0  # > 0: add PeakHistory channels (n_bins more inputs)
     history_decay_db_per_hop: float = 0.0  # their discount with age (dB per hop)
+    echo_min_lag_hops: int = 0  # > 0: add RepeatEcho channels (n_bins more inputs)
+    echo_max_lag_hops: int = 0  # the longest lag the echo looks back (hops)
+    echo_lag_step_hops: int = 1  # spacing of the lags tried (hops)
+    echo_window_hops: int = 1  # hops matched per lag
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "tcn", **{k: getattr(self, k) for k in self.__dataclass_fields__}}
@@ -78,14 +83,32 @@ class Arch:
                 clip=float(d.get("clip", 6.0)),
                 history_delay_hops=int(d.get("history_delay_hops", 0)),
                 history_decay_db_per_hop=float(d.get("history_decay_db_per_hop", 0.0)),
+                echo_min_lag_hops=int(d.get("echo_min_lag_hops", 0)),
+                echo_max_lag_hops=int(d.get("echo_max_lag_hops", 0)),
+                echo_lag_step_hops=int(d.get("echo_lag_step_hops", 1)),
+                echo_window_hops=int(d.get("echo_window_hops", 1)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"model manifest: bad architecture: {exc}") from exc
 
     @property
     def n_inputs(self) -> int:
-        """Input channels of the first conv: the velocity bins, plus their history if on."""
-        return self.n_bins * (2 if self.history_delay_hops > 0 else 1)
+        """Input channels of the first conv: the velocity bins, plus their history and their
+        repeat echo if on."""
+        return self.n_bins * (1 + (self.history_delay_hops > 0) + (self.echo_min_lag_hops > 0))
+
+    def echo(self) -> RepeatEcho | None:
+        """A fresh RepeatEcho of this arch, or None when it has none."""
+        if self.echo_min_lag_hops <= 0:
+            return None
+        return RepeatEcho(self.n_bins, self.echo_min_lag_hops, self.echo_max_lag_hops,
+                          self.echo_lag_step_hops, self.echo_window_hops)
+
+    def echo_ops_per_hop(self) -> int:
+        """The repeat echo's subtract-abs-adds per hop (0 without one): no multiplications, so
+        they are reported beside macs_per_hop, not in it."""
+        echo = self.echo()
+        return 0 if echo is None else echo.ops_per_hop
 
     @property
     def receptive_field_hops(self) -> int:
@@ -165,12 +188,17 @@ class PeakHistory:
 
 def model_inputs(arch: Arch, x: NDArray) -> NDArray[np.float32]:
     """The network's input for a whole recording from the start of its stream: features
-    (n_hops, n_bins) raw dB, with their PeakHistory appended when the arch has one."""
+    (n_hops, n_bins) raw dB, with their PeakHistory and RepeatEcho appended when the arch has
+    them."""
     x = np.asarray(x, np.float32)
-    if arch.history_delay_hops <= 0:
-        return x
-    h = PeakHistory(arch.n_bins, arch.history_delay_hops, arch.history_decay_db_per_hop)
-    return np.concatenate([x, h.process(x).astype(np.float32)], axis=1)
+    parts = [x]
+    if arch.history_delay_hops > 0:
+        h = PeakHistory(arch.n_bins, arch.history_delay_hops, arch.history_decay_db_per_hop)
+        parts.append(h.process(x).astype(np.float32))
+    echo = arch.echo()
+    if echo is not None:
+        parts.append(echo.process(x).astype(np.float32))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 class StreamingTCN:
@@ -187,6 +215,7 @@ class StreamingTCN:
         self.history = (PeakHistory(arch.n_bins, arch.history_delay_hops,
                                     arch.history_decay_db_per_hop)
                         if arch.history_delay_hops > 0 else None)
+        self.echo = arch.echo()
         self.layers: list[tuple[NDArray, NDArray, int]] = []  # (W (c_out, k*c_in), b, dilation)
         names = ["inp"] + [f"blocks.{i}" for i in range(len(arch.dilations) - 1)]
         for name, (ci, co, k), d in zip(
@@ -209,18 +238,22 @@ class StreamingTCN:
             np.zeros((2 * ((k - 1) * d + 1), w.shape[1] // k)) for w, _, d in self.layers
         ]
         self._pos = 0  # hops seen
-        if self.history is not None:
-            self.history.reset()
+        for memory in (self.history, self.echo):
+            if memory is not None:
+                memory.reset()
 
     def step(self, x: NDArray) -> NDArray[np.float64]:
         """One hop: x (n_bins,) raw dB -> logits (n_classes,)."""
         c = self.arch.clip
         span = self.arch.kernel - 1
         u = np.asarray(x, np.float64)
-        if self.history is not None:  # in float32, as model_inputs gives it to training
-            x32 = np.asarray(x, np.float32)
-            u = np.concatenate([x32, self.history.process(x32[None])[0].astype(np.float32)]
-                               ).astype(np.float64)
+        if self.history is not None or self.echo is not None:
+            x32 = np.asarray(x, np.float32)  # in float32, as model_inputs gives it to training
+            parts = [x32]
+            for memory in (self.history, self.echo):
+                if memory is not None:
+                    parts.append(memory.process(x32[None])[0].astype(np.float32))
+            u = np.concatenate(parts).astype(np.float64)
         h = np.clip((u - self.offset) * self.scale, -c, c)
         for i, (w, b, d) in enumerate(self.layers):
             buf = self._bufs[i]
