@@ -242,18 +242,27 @@ class StreamingTCN:
             if memory is not None:
                 memory.reset()
 
+    def inputs(self, x: NDArray) -> NDArray[np.float64]:
+        """The network's inputs (n_hops, n_inputs) of the next hops x (n_hops, n_bins) raw dB,
+        advancing the history and echo; in float32 first, as model_inputs gives them to
+        training. The memories are block-size invariant, so whole blocks go through at once."""
+        if self.history is None and self.echo is None:
+            return np.asarray(x, np.float64)
+        x32 = np.asarray(x, np.float32)
+        parts = [x32]
+        for memory in (self.history, self.echo):
+            if memory is not None:
+                parts.append(memory.process(x32).astype(np.float32))
+        return np.concatenate(parts, axis=1).astype(np.float64)
+
     def step(self, x: NDArray) -> NDArray[np.float64]:
         """One hop: x (n_bins,) raw dB -> logits (n_classes,)."""
+        return self._forward(self.inputs(np.asarray(x)[None])[0])
+
+    def _forward(self, u: NDArray) -> NDArray[np.float64]:
+        """One hop of the convs from its inputs u (n_inputs,) -> logits (n_classes,)."""
         c = self.arch.clip
         span = self.arch.kernel - 1
-        u = np.asarray(x, np.float64)
-        if self.history is not None or self.echo is not None:
-            x32 = np.asarray(x, np.float32)  # in float32, as model_inputs gives it to training
-            parts = [x32]
-            for memory in (self.history, self.echo):
-                if memory is not None:
-                    parts.append(memory.process(x32[None])[0].astype(np.float32))
-            u = np.concatenate(parts).astype(np.float64)
         h = np.clip((u - self.offset) * self.scale, -c, c)
         for i, (w, b, d) in enumerate(self.layers):
             buf = self._bufs[i]
@@ -275,8 +284,9 @@ class StreamingTCN:
                 f"model expects features (n, {self.arch.n_bins}), got {tuple(x.shape)}"
             )
         out = np.zeros((x.shape[0], self.arch.n_classes))
+        u = self.inputs(x)
         for i in range(x.shape[0]):
-            out[i] = self.step(x[i])
+            out[i] = self._forward(u[i])
         return out
 
 
