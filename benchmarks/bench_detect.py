@@ -1,8 +1,9 @@
 """Whole `uspd detect` pipeline speed, neural vs baseline, on a rendered 96 kHz / 4-mic scene
 (one core): x real time and time per 25 ms hop, in 50 ms streaming chunks; then the shipped
-network alone (history + TCN, numpy) on the same 2-hop blocks.
+network alone (history, echo if any, TCN; numpy) on the same 2-hop blocks, for the shipped
+model and any others given.
 
-    .venv/bin/python benchmarks/bench_detect.py
+    .venv/bin/python benchmarks/bench_detect.py [MODEL.npz ...]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one core, before numpy is imported
 
 import platform  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -43,7 +45,13 @@ def main() -> None:
             row.append(f"{name}: {dur / best:6.0f}x real time ({best / n_hops * 1e6:5.0f} us/hop)")
         print(f"{device:6s} ({rec.fs_hz // 1000} kHz, {rec.audio.shape[1]} mics)  "
               + "  |  ".join(row))
-    bundle = load_model(BUILTIN_NPZ)
+    for path in (BUILTIN_NPZ, *sys.argv[1:]):
+        network_alone(path)
+
+
+def network_alone(path) -> None:
+    """Time the model's network (inputs + TCN) in 2-hop blocks and print its budget."""
+    bundle = load_model(path)
     net = bundle.network()
     feats = np.random.default_rng(0).normal(-60.0, 10.0, (4000, bundle.arch.n_bins))
     best = float("inf")
@@ -53,10 +61,11 @@ def main() -> None:
         for i in range(0, len(feats), 2):
             net.process(feats[i : i + 2])
         best = min(best, time.perf_counter() - t)
-    print(f"network alone: {bundle.arch.n_params()} parameters, "
-          f"{bundle.arch.macs_per_s(0.025) / 1e6:.2f} M MAC/s, "
-          f"{best / len(feats) * 1e6:.0f} us/hop in 2-hop blocks")
-
+    echo = bundle.arch.echo_ops_per_hop() / 0.025
+    print(f"network alone ({os.path.basename(str(path))}): {bundle.arch.n_params()} parameters, "
+          f"{bundle.arch.macs_per_s(0.025) / 1e6:.2f} M MAC/s"
+          + (f" + {echo / 1e6:.2f} M echo ops/s" if echo else "")
+          + f", {best / len(feats) * 1e6:.0f} us/hop in 2-hop blocks")
 
 if __name__ == "__main__":
     main()
