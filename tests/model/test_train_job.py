@@ -68,6 +68,26 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
         load_recipe(bad)
 
 
+def test_long_training_scenes_have_seeds_and_length_of_their_own(tmp_path):
+    from uspd.model.recipe import MINE_OFFSET, TRAIN_LONG_OFFSET
+    from uspd.model.train_job import training_specs
+
+    cfg = tmp_path / "long.toml"
+    cfg.write_text("[data]\nseed = 50\ntrain_random = 2\ntrain_named = {walk-in = 1}\n"
+                   "train_long = {empty-fan = 2, far-sitter = 1}\ntrain_long_s = 90.0\n")
+    specs = training_specs(load_recipe(cfg).data)
+    assert [(s.scene, s.seed, s.duration_s) for s in specs] == [
+        ("random", 50, 30.0), ("random", 51, 30.0), ("walk-in", 52, 30.0),
+        ("empty-fan", 50 + TRAIN_LONG_OFFSET, 90.0), ("empty-fan", 51 + TRAIN_LONG_OFFSET, 90.0),
+        ("far-sitter", 52 + TRAIN_LONG_OFFSET, 90.0)]
+    cfg.write_text(f"[data]\ntrain_long = {{empty-fan = {MINE_OFFSET - TRAIN_LONG_OFFSET + 1}}}\n")
+    with pytest.raises(ConfigError, match="mining seeds"):
+        load_recipe(cfg)
+    cfg.write_text(f"[data]\ntrain_random = {TRAIN_LONG_OFFSET + 1}\n")
+    with pytest.raises(ConfigError, match="long training seeds"):
+        load_recipe(cfg)
+
+
 def test_a_recipe_over_its_base_changes_only_what_it_states(tmp_path):
     (tmp_path / "base.toml").write_text(
         'out_dir = "runs/a"\n[data]\ntrain_random = 7\ntrain_named = {walk-in = 2, '

@@ -14,6 +14,7 @@ from pathlib import Path
 from uspd.config import load_toml, override
 from uspd.errors import ConfigError
 
+TRAIN_LONG_OFFSET = 100_000  # long training recordings: data.seed + this
 MINE_OFFSET = 200_000
 VAL_OFFSET = 500_000
 VAL_LONG_OFFSET = 10_000  # long validation recordings: data.seed + VAL_OFFSET + this
@@ -45,6 +46,11 @@ class DataConfig:
     # selecting the checkpoint and tuning the decision logic
     val_long: dict = field(default_factory=dict)
     val_long_s: float = 120.0
+    # long training recordings (train_long_s each, seeds from data.seed + TRAIN_LONG_OFFSET):
+    # an oscillating fan sweeps once per 10-20 s, so only minutes of it show a network that
+    # each sweep comes back (the repeat echo, the history)
+    train_long: dict = field(default_factory=dict)
+    train_long_s: float = 120.0
     hard_negatives: tuple[str, ...] = ()  # lists written by `uspd mine`, added to training
     hard_negative_weight: float = 3.0  # sampling weight of their windows (others: 1)
 
@@ -120,6 +126,10 @@ def load_recipe(path: str | Path | None) -> Recipe:
     mine = override(MineConfig(), table.get("mine", {}), where="mine.")
     if data.seed + VAL_OFFSET + VAL_LONG_OFFSET + 10_000 > TEST_SEED0:
         raise ConfigError("data.seed would reach the held-out test seeds")
+    if data.train_random + sum(data.train_named.values()) > TRAIN_LONG_OFFSET:
+        raise ConfigError("data.train_random + train_named would reach the long training seeds")
+    if sum(data.train_long.values()) > MINE_OFFSET - TRAIN_LONG_OFFSET:
+        raise ConfigError("data.train_long would reach the mining seeds")
     if data.val_random + sum(data.val_named.values()) > VAL_LONG_OFFSET:
         raise ConfigError("data.val_random + val_named would reach the long validation seeds")
     if sum(mine.candidates.values()) > VAL_OFFSET - MINE_OFFSET:

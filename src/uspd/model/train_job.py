@@ -71,8 +71,7 @@ def run_training(
     recipe = load_recipe(config)
     d = recipe.data
     out = Path(out_dir or recipe.out_dir)
-    train_specs = mixed_specs(d.train_random, d.train_named, d.seed, d.duration_s,
-                              d.laptop_fraction)
+    train_specs = training_specs(d)
     weights = [1.0] * len(train_specs)
     mined: list = []
     for path in d.hard_negatives:  # rounds of mining may list a scene more than once
@@ -116,6 +115,19 @@ def run_training(
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def training_specs(data: DataConfig) -> list[SceneSpec]:
+    """The training scenes of a recipe's data config (before mined hard negatives):
+    train_random + train_named (duration_s each, seeds from data.seed), then train_long
+    (train_long_s each, seeds from data.seed + TRAIN_LONG_OFFSET)."""
+    from uspd.model.recipe import TRAIN_LONG_OFFSET
+
+    short = mixed_specs(data.train_random, data.train_named, data.seed, data.duration_s,
+                        data.laptop_fraction)
+    long = mixed_specs(0, data.train_long, data.seed + TRAIN_LONG_OFFSET, data.train_long_s,
+                       data.laptop_fraction)
+    return short + long
 
 
 def validation_specs(data: DataConfig) -> list[SceneSpec]:
