@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from blocks import in_random_blocks
 
 from uspd.errors import ConfigError
 from uspd.model.echo import FLOOR_DB, RepeatEcho, lags_of
@@ -33,12 +34,7 @@ def test_matches_its_formula_in_any_blocks():
     assert np.array_equal(whole, brute_force(x, echo.lags, 4))
     assert np.array_equal(whole[105], x[45])  # the repeat finds its original
     echo.reset()
-    parts, i = [], 0
-    while i < x.shape[0]:
-        n = int(rng.choice([0, 1, 2, 9, 40]))
-        parts.append(echo.process(x[i:i + n]))
-        i += n
-    assert np.array_equal(np.concatenate(parts), whole)
+    assert np.array_equal(in_random_blocks(echo.process, x, rng, [0, 1, 2, 9, 40]), whole)
 
 
 def test_a_periodic_room_is_its_own_echo_after_one_period():

@@ -7,6 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from blocks import in_random_blocks  # noqa: E402
+
 from uspd.detect import Decisions, Detector  # noqa: E402
 from uspd.dsp.frontend import FeatureBlock, FrontEndConfig  # noqa: E402
 from uspd.errors import ConfigError, InputError, MissingComponentError  # noqa: E402
@@ -113,12 +115,7 @@ def test_peak_history_matches_its_formula_in_any_blocks():
     # the event is absent until it is d hops old; its last hop then decays by `decay` per hop
     assert whole[120 + d - 1, 2] < -45 and whole[124 + d + 10, 2] == pytest.approx(-42.0)
     h.reset()
-    parts, i = [], 0
-    while i < 300:
-        n = int(rng.choice([0, 1, 3, 26, 80]))
-        parts.append(h.process(x[i:i + n]))
-        i += n
-    assert np.array_equal(np.concatenate(parts), whole)
+    assert np.array_equal(in_random_blocks(h.process, x, rng, [0, 1, 3, 26, 80]), whole)
 
 
 def test_model_inputs_append_history_only_when_the_arch_has_one():
@@ -152,12 +149,7 @@ def test_streaming_any_chunking_identical(arch):
     whole = StreamingTCN(m.arch, weights_of(m)).process(x)
     net = StreamingTCN(m.arch, weights_of(m))
     rng = np.random.default_rng(0)
-    parts, i = [], 0
-    while i < x.shape[0]:
-        n = int(rng.choice([0, 1, 2, 7, 30]))
-        parts.append(net.process(x[i:i + n]))
-        i += n
-    assert np.array_equal(np.concatenate(parts), whole)
+    assert np.array_equal(in_random_blocks(net.process, x, rng, [0, 1, 2, 7, 30]), whole)
     net.reset()
     assert np.array_equal(net.process(x), whole)
 

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from uspd.errors import ConfigError
+from uspd.model.memory import BinMemory
 
 FLOOR_DB = -120.0  # output before any lag has a past, and the past before the stream (dB)
 
@@ -33,7 +34,7 @@ def lags_of(min_lag: int, max_lag: int, step: int) -> NDArray[np.int64]:
     return np.arange(min_lag, max_lag + 1, step, dtype=np.int64)
 
 
-class RepeatEcho:
+class RepeatEcho(BinMemory):
     """Streaming repeat echo of (n_hops, n_bins) dB features (explicit state, see module)."""
 
     def __init__(self, n_bins: int, min_lag: int, max_lag: int, lag_step: int, window: int):
@@ -54,12 +55,9 @@ class RepeatEcho:
         self._dist = np.zeros((self.window - 1, self.lags.size))  # last W-1 rows of d
         self._hops = 0
 
-    def process(self, x: NDArray) -> NDArray[np.float64]:
-        """x (n_hops, n_bins) dB -> echo (n_hops, n_bins) dB."""
-        x = np.asarray(x, np.float64).reshape(-1, self.n_bins)
+    def _advance(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """x (n_hops >= 1, n_bins) dB -> echo (n_hops, n_bins) dB."""
         n = x.shape[0]
-        if n == 0:
-            return np.zeros((0, self.n_bins))
         p = self.max_lag
         ext = np.concatenate([self._past, x])
         d = np.empty((n, self.lags.size))

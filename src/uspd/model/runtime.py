@@ -42,6 +42,7 @@ from uspd.detect import Decisions
 from uspd.dsp.frontend import FeatureBlock, FrontEndConfig
 from uspd.errors import ConfigError, InputError, MissingComponentError
 from uspd.model.echo import RepeatEcho
+from uspd.model.memory import BinMemory
 from uspd.model.quantize import dequantize_weights
 
 CLASSES = ("nothing", "non_human", "minor", "major")
@@ -151,7 +152,7 @@ def p_human(probs: NDArray) -> NDArray[np.float64]:
 HISTORY_FLOOR_DB = -120.0  # the history before the stream has any (the front end's dB floor)
 
 
-class PeakHistory:
+class PeakHistory(BinMemory):
     """Streaming peak hold of delayed features, discounted with age (explicit state).
 
     out[t] = max over s <= t of (x[s - delay] - decay * (t - s)), x before the stream =
@@ -171,12 +172,9 @@ class PeakHistory:
         self._peak = np.full(self.n_bins, -np.inf)  # M before the next hop
         self._hops = 0
 
-    def process(self, x: NDArray) -> NDArray[np.float64]:
-        """x (n_hops, n_bins) dB -> history (n_hops, n_bins) dB."""
-        x = np.asarray(x, np.float64).reshape(-1, self.n_bins)
+    def _advance(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """x (n_hops >= 1, n_bins) dB -> history (n_hops, n_bins) dB."""
         n = x.shape[0]
-        if n == 0:
-            return np.zeros((0, self.n_bins))
         both = np.concatenate([self._pending, x])
         delayed, self._pending = both[:n], both[n:]
         age = self.decay * np.arange(self._hops, self._hops + n, dtype=np.float64)[:, None]

@@ -1,0 +1,22 @@
+"""Base of the network's streaming per-bin memories (runtime.PeakHistory, echo.RepeatEcho)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class BinMemory:
+    """A streaming memory over (n_hops, n_bins) dB features: process() takes blocks of any size
+    (0 included) and hands the non-empty ones, as float64 rows, to the subclass's _advance,
+    which returns one output row per hop and must give the same rows whatever the blocks."""
+
+    n_bins: int
+
+    def process(self, x: NDArray) -> NDArray[np.float64]:
+        """x (n_hops, n_bins) dB -> (n_hops, n_bins) dB."""
+        x = np.asarray(x, np.float64).reshape(-1, self.n_bins)
+        return x.copy() if x.shape[0] == 0 else self._advance(x)
+
+    def _advance(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        raise NotImplementedError
