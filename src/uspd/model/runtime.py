@@ -3,7 +3,7 @@
 The network (see uspd.model.net for the torch definition) is a causal dilated temporal CNN over
 feature hops with the velocity bins as channels:
 
-    u = [x_db, history(x_db)]  (or x_db alone)                       x_db (n_bins,) raw dB
+    u = [x_db, history(x_db), echo(x_db)]  (memories optional)     x_db (n_bins,) raw dB
     z = clip((u - norm_offset) * norm_scale, -clip, clip)
     h = relu(conv_0(z))                                              kernel k, dilation d_0
     h = h + relu(conv_i(h))          for i = 1 .. len(dilations)-1   residual blocks
@@ -14,6 +14,8 @@ bin the loudest the features have been, excluding the last history_delay_hops ho
 by history_decay_db_per_hop per hop of age (`PeakHistory`). An oscillating fan sweeps its blades
 past the device every 10-20 s and each sweep alone looks like a person sitting down; with the
 history the network sees that the same Doppler signature was there seconds ago.
+echo (optional, `Arch.echo_min_lag_hops` > 0): the velocity bins at the lag whose last hops best
+match the present (`uspd.model.echo.RepeatEcho`), the room as it was one fan sweep ago.
 
 Each causal conv needs the last (k - 1) * d inputs of its layer: the streaming state is one ring
 buffer per layer. Every hop is computed by the same fixed-shape operations whatever the block
