@@ -67,5 +67,6 @@ def network_alone(path) -> None:
           + (f" + {echo / 1e6:.2f} M echo ops/s" if echo else "")
           + f", {best / len(feats) * 1e6:.0f} us/hop in 2-hop blocks")
 
+
 if __name__ == "__main__":
     main()

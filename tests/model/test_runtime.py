@@ -126,7 +126,7 @@ def test_model_inputs_append_history_only_when_the_arch_has_one():
     assert np.all(u[:20, 40:] == np.float32(HISTORY_FLOOR_DB))  # nothing is 20 hops old yet
     e = model_inputs(ECHO_ARCH, x)
     assert e.shape == (50, 120) and np.array_equal(e[:, :80], u)
-    assert np.array_equal(e[:, 80:], ECHO_ARCH.echo().process(x).astype(np.float32))
+    assert np.array_equal(e[:, 80:], ECHO_ARCH.memories()[1].process(x).astype(np.float32))
 
 
 @pytest.mark.parametrize("arch", [None, Arch(n_bins=24, channels=8, kernel=2, dilations=(1, 3)),

@@ -10,7 +10,7 @@ finds, per hop t, the lag L* in [min_lag, max_lag] (hops, in steps of lag_step) 
 is smallest, and outputs x[t - L*, :], the velocity bins as they were one "period" ago. The
 network sees them beside the features (`Arch.echo_min_lag_hops` > 0) and can tell a repeat
 from news. A lag is used only once its whole window has a past (t >= L + W - 1); before any
-lag is, the output is the floor (HISTORY_FLOOR_DB, as for PeakHistory).
+lag is, the output is the floor (memory.FLOOR_DB, as for PeakHistory).
 
 Cost per hop: n_lags * (n_bins subtract-abs-adds + 2 for a running window sum) operations and
 no multiplications (`RepeatEcho.ops_per_hop`); this implementation sums the window directly
@@ -24,9 +24,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from uspd.errors import ConfigError
-from uspd.model.memory import BinMemory
+from uspd.model.memory import FLOOR_DB, BinMemory
 
-FLOOR_DB = -120.0  # output before any lag has a past, and the past before the stream (dB)
+CHUNK_HOPS = 64  # hops per vectorised lag comparison (bounds its (hops, lags, bins) array)
 
 
 def lags_of(min_lag: int, max_lag: int, step: int) -> NDArray[np.int64]:
@@ -61,8 +61,11 @@ class RepeatEcho(BinMemory):
         p = self.max_lag
         ext = np.concatenate([self._past, x])
         d = np.empty((n, self.lags.size))
-        for j, lag in enumerate(self.lags):  # mean over bins of |x[t] - x[t - lag]|
-            d[:, j] = np.abs(ext[p:] - ext[p - lag:p - lag + n]).mean(axis=1)
+        now = p + np.arange(n)
+        for a in range(0, n, CHUNK_HOPS):  # d[t, j] = mean over bins of |x[t] - x[t - lag_j]|
+            t_ext = now[a:a + CHUNK_HOPS]
+            lagged = ext[t_ext[:, None] - self.lags[None, :]]  # (hops, lags, bins)
+            d[a:a + CHUNK_HOPS] = np.abs(ext[t_ext][:, None, :] - lagged).mean(axis=2)
         dd = np.concatenate([self._dist, d])
         total = dd[0:n].copy()
         for w in range(1, self.window):  # window sum, oldest first, the same order every hop

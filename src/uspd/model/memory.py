@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+FLOOR_DB = -120.0  # a memory's input before the stream began (the front end's dB floor)
+
 
 class BinMemory:
     """A streaming memory over (n_hops, n_bins) dB features: process() takes blocks of any size
@@ -20,3 +22,12 @@ class BinMemory:
 
     def _advance(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         raise NotImplementedError
+
+
+def with_memories(x: NDArray, memories: list[BinMemory]) -> NDArray[np.float32]:
+    """Features x (n_hops, n_bins) raw dB with each memory's output appended, advancing the
+    memories; in float32, the precision training sees (runtime.model_inputs)."""
+    x32 = np.asarray(x, np.float32)
+    if not memories:
+        return x32
+    return np.concatenate([x32, *(m.process(x32).astype(np.float32) for m in memories)], axis=1)

@@ -43,8 +43,8 @@ from numpy.typing import NDArray
 from uspd.detect import Decisions
 from uspd.dsp.frontend import FeatureBlock, FrontEndConfig
 from uspd.errors import ConfigError, InputError, MissingComponentError
-from uspd.model.echo import RepeatEcho
-from uspd.model.memory import BinMemory
+from uspd.model.echo import RepeatEcho, lags_of
+from uspd.model.memory import FLOOR_DB, BinMemory, with_memories
 from uspd.model.quantize import dequantize_weights
 
 CLASSES = ("nothing", "non_human", "minor", "major")
@@ -100,18 +100,24 @@ class Arch:
         repeat echo if on."""
         return self.n_bins * (1 + (self.history_delay_hops > 0) + (self.echo_min_lag_hops > 0))
 
-    def echo(self) -> RepeatEcho | None:
-        """A fresh RepeatEcho of this arch, or None when it has none."""
-        if self.echo_min_lag_hops <= 0:
-            return None
-        return RepeatEcho(self.n_bins, self.echo_min_lag_hops, self.echo_max_lag_hops,
-                          self.echo_lag_step_hops, self.echo_window_hops)
+    def memories(self) -> list[BinMemory]:
+        """Fresh streaming memories of this arch, in input order: PeakHistory, RepeatEcho."""
+        out: list[BinMemory] = []
+        if self.history_delay_hops > 0:
+            out.append(PeakHistory(self.n_bins, self.history_delay_hops,
+                                   self.history_decay_db_per_hop))
+        if self.echo_min_lag_hops > 0:
+            out.append(RepeatEcho(self.n_bins, self.echo_min_lag_hops, self.echo_max_lag_hops,
+                                  self.echo_lag_step_hops, self.echo_window_hops))
+        return out
 
     def echo_ops_per_hop(self) -> int:
-        """The repeat echo's subtract-abs-adds per hop (0 without one): no multiplications, so
-        they are reported beside macs_per_hop, not in it."""
-        echo = self.echo()
-        return 0 if echo is None else echo.ops_per_hop
+        """The repeat echo's subtract-abs-adds per hop (0 without one; RepeatEcho.ops_per_hop):
+        no multiplications, so they are reported beside macs_per_hop, not in it."""
+        if self.echo_min_lag_hops <= 0:
+            return 0
+        lags = lags_of(self.echo_min_lag_hops, self.echo_max_lag_hops, self.echo_lag_step_hops)
+        return int(lags.size) * (self.n_bins + 2)
 
     @property
     def receptive_field_hops(self) -> int:
@@ -151,7 +157,7 @@ def p_human(probs: NDArray) -> NDArray[np.float64]:
     return probs[..., CLASSES.index("minor")] + probs[..., CLASSES.index("major")]
 
 
-HISTORY_FLOOR_DB = -120.0  # the history before the stream has any (the front end's dB floor)
+HISTORY_FLOOR_DB = FLOOR_DB  # the history before the stream has any (the front end's dB floor)
 
 
 class PeakHistory(BinMemory):
@@ -190,15 +196,7 @@ def model_inputs(arch: Arch, x: NDArray) -> NDArray[np.float32]:
     """The network's input for a whole recording from the start of its stream: features
     (n_hops, n_bins) raw dB, with their PeakHistory and RepeatEcho appended when the arch has
     them."""
-    x = np.asarray(x, np.float32)
-    parts = [x]
-    if arch.history_delay_hops > 0:
-        h = PeakHistory(arch.n_bins, arch.history_delay_hops, arch.history_decay_db_per_hop)
-        parts.append(h.process(x).astype(np.float32))
-    echo = arch.echo()
-    if echo is not None:
-        parts.append(echo.process(x).astype(np.float32))
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+    return with_memories(x, arch.memories())
 
 
 class StreamingTCN:
@@ -212,10 +210,7 @@ class StreamingTCN:
         get = _getter(weights)
         self.offset = get("norm_offset", (arch.n_inputs,))
         self.scale = get("norm_scale", (arch.n_inputs,))
-        self.history = (PeakHistory(arch.n_bins, arch.history_delay_hops,
-                                    arch.history_decay_db_per_hop)
-                        if arch.history_delay_hops > 0 else None)
-        self.echo = arch.echo()
+        self.memories = arch.memories()
         self.layers: list[tuple[NDArray, NDArray, int]] = []  # (W (c_out, k*c_in), b, dilation)
         names = ["inp"] + [f"blocks.{i}" for i in range(len(arch.dilations) - 1)]
         for name, (ci, co, k), d in zip(
@@ -238,22 +233,16 @@ class StreamingTCN:
             np.zeros((2 * ((k - 1) * d + 1), w.shape[1] // k)) for w, _, d in self.layers
         ]
         self._pos = 0  # hops seen
-        for memory in (self.history, self.echo):
-            if memory is not None:
-                memory.reset()
+        for memory in self.memories:
+            memory.reset()
 
     def inputs(self, x: NDArray) -> NDArray[np.float64]:
         """The network's inputs (n_hops, n_inputs) of the next hops x (n_hops, n_bins) raw dB,
-        advancing the history and echo; in float32 first, as model_inputs gives them to
-        training. The memories are block-size invariant, so whole blocks go through at once."""
-        if self.history is None and self.echo is None:
+        advancing the memories, as model_inputs gives them to training. The memories are
+        block-size invariant, so whole blocks go through at once."""
+        if not self.memories:
             return np.asarray(x, np.float64)
-        x32 = np.asarray(x, np.float32)
-        parts = [x32]
-        for memory in (self.history, self.echo):
-            if memory is not None:
-                parts.append(memory.process(x32).astype(np.float32))
-        return np.concatenate(parts, axis=1).astype(np.float64)
+        return with_memories(x, self.memories).astype(np.float64)
 
     def step(self, x: NDArray) -> NDArray[np.float64]:
         """One hop: x (n_bins,) raw dB -> logits (n_classes,)."""
