@@ -357,16 +357,16 @@ def quantize(
     """Write an int8 copy of a model (per-channel weight scales; 4x smaller weights)."""
     from uspd.corpus import check_writable
     from uspd.model.quantize import write_int8_model
-    from uspd.model.runtime import manifest_path
+    from uspd.model.runtime import manifest_path, npz_path
 
-    target = out.with_suffix(".npz")
-    if target.resolve() == model.with_suffix(".npz").resolve():
+    target = npz_path(out)
+    if target.resolve() == npz_path(model).resolve():
         raise ConfigError("--out must differ from the model it quantizes")
     for path in (target, manifest_path(target)):
         check_writable(path, force)
     written = write_int8_model(model, target)
     typer.echo(f"wrote {written} ({written.stat().st_size / 1024:.1f} kB, from "
-               f"{model.with_suffix('.npz').stat().st_size / 1024:.1f} kB)")
+               f"{npz_path(model).stat().st_size / 1024:.1f} kB)")
 
 
 @app.command()

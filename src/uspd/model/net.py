@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from uspd.model.runtime import FORMAT, Arch, manifest_path
+from uspd.model.runtime import FORMAT, Arch, manifest_path, npz_path
 
 MAX_PARAMS = 50_000
 MAX_MACS_PER_S = 1_000_000
@@ -95,7 +95,7 @@ def export_npz(model: DopplerTCN, path: str | Path, manifest: dict[str, Any]) ->
     The manifest gets the format tag, architecture and budget added; pass feature config,
     classes, threshold, training seeds and metrics in `manifest`.
     """
-    path = Path(path).with_suffix(".npz")
+    path = npz_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in
               model.state_dict().items()}

@@ -58,10 +58,10 @@ def dequantize_weights(arrays: dict[str, NDArray]) -> dict[str, NDArray]:
 
 def write_int8_model(src_npz: str | Path, out_npz: str | Path) -> Path:
     """Write an int8 copy of the model at `src_npz` (and its manifest) to `out_npz`."""
-    from uspd.model.runtime import load_model, manifest_path
+    from uspd.model.runtime import load_model, manifest_path, npz_path
 
     bundle = load_model(src_npz)
-    out = Path(out_npz).with_suffix(".npz")
+    out = npz_path(out_npz)
     out.parent.mkdir(parents=True, exist_ok=True)
     stored = quantize_weights(bundle.weights)
     with out.open("wb") as f:

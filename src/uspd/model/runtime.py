@@ -291,13 +291,38 @@ def _getter(weights: dict[str, NDArray]):
     return get
 
 
+class StreamingEnsemble:
+    """Several StreamingTCNs on the same features, their class probabilities averaged
+    (explicit state: the members' ring buffers and memories).
+
+    process(x (n_hops, n_bins) raw dB) -> log of the mean class probabilities (n_hops,
+    n_classes): logits whose softmax is that mean, so the detector treats it as one network.
+    """
+
+    def __init__(self, nets: list[StreamingTCN]):
+        self.nets = nets
+
+    def reset(self) -> None:
+        for net in self.nets:
+            net.reset()
+
+    def process(self, x: NDArray) -> NDArray[np.float64]:
+        probs = np.mean([softmax(net.process(x)) for net in self.nets], axis=0)
+        return np.log(np.maximum(probs, np.finfo(np.float64).tiny))
+
+
+MEMBER_PREFIX = "members.{}."  # an ensemble's arrays: member i's state_dict names after this
+
+
 @dataclass(frozen=True)
 class ModelBundle:
-    """Loaded weights + manifest."""
+    """Loaded weights + manifest: one network, or an ensemble whose members' class
+    probabilities are averaged (manifest "members"; arrays named MEMBER_PREFIX + name)."""
 
-    arch: Arch
-    weights: dict[str, NDArray]
+    arch: Arch  # the network's; of an ensemble, its first member's
+    weights: dict[str, NDArray]  # as stored (an ensemble's under their members' prefixes)
     manifest: dict[str, Any]
+    members: tuple[tuple[Arch, dict[str, NDArray]], ...] = ()  # an ensemble's (arch, weights)
 
     @property
     def threshold(self) -> float:
@@ -306,8 +331,26 @@ class ModelBundle:
     def feature_config(self) -> dict[str, Any]:
         return dict(self.manifest.get("feature", {}))
 
-    def network(self) -> StreamingTCN:
-        return StreamingTCN(self.arch, self.weights)
+    def networks(self) -> tuple[tuple[Arch, dict[str, NDArray]], ...]:
+        """(arch, weights) of each network: an ensemble's members, else the one network."""
+        return self.members or ((self.arch, self.weights),)
+
+    @property
+    def receptive_field_hops(self) -> int:
+        """Hops until every network's output depends on real features only (the warm-up)."""
+        return max(arch.receptive_field_hops for arch, _ in self.networks())
+
+    def network(self) -> StreamingTCN | StreamingEnsemble:
+        if not self.members:
+            return StreamingTCN(self.arch, self.weights)
+        return StreamingEnsemble([StreamingTCN(a, w) for a, w in self.members])
+
+
+def npz_path(path: str | Path) -> Path:
+    """A model's weights file: `path` with .npz appended unless it ends so (a name with a dot,
+    like `pair-v2.1`, keeps it)."""
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
 def manifest_path(npz_path: str | Path) -> Path:
@@ -328,9 +371,33 @@ def load_model(npz_path: str | Path, json_path: str | Path | None = None) -> Mod
         raise InputError(f"cannot read model {npz_path}: {exc}") from exc
     if manifest.get("format") != FORMAT:
         raise InputError(f"{json_path}: not a uspd model manifest (format {FORMAT!r})")
-    arch = Arch.from_json(manifest.get("arch", {}))
-    StreamingTCN(arch, weights)  # validates names and shapes
-    return ModelBundle(arch, weights, manifest)
+    if "members" not in manifest:
+        arch = Arch.from_json(manifest.get("arch", {}))
+        StreamingTCN(arch, weights)  # validates names and shapes
+        return ModelBundle(arch, weights, manifest)
+    members = split_members(manifest["members"], weights)
+    return ModelBundle(members[0][0], weights, manifest, members)
+
+
+def split_members(members: Any, weights: dict[str, NDArray]
+                  ) -> tuple[tuple[Arch, dict[str, NDArray]], ...]:
+    """An ensemble's (arch, weights) per member from its manifest's "members" list (each with
+    an "arch") and its stored arrays (MEMBER_PREFIX per member), checked as a model is."""
+    if not isinstance(members, list) or len(members) < 2:
+        raise InputError("model manifest: an ensemble's 'members' must list two or more")
+    out, claimed = [], set()
+    for i, member in enumerate(members):
+        prefix = MEMBER_PREFIX.format(i)
+        w = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+        claimed |= {prefix + k for k in w}
+        arch = Arch.from_json(member.get("arch", {}) if isinstance(member, dict) else {})
+        StreamingTCN(arch, w)  # validates names and shapes
+        out.append((arch, w))
+    if len({arch.n_bins for arch, _ in out}) > 1:
+        raise InputError("model manifest: the ensemble's members take different velocity bins")
+    if set(weights) - claimed:
+        raise InputError(f"model weights: arrays of no member: {sorted(set(weights) - claimed)}")
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -485,7 +552,7 @@ class NeuralDetector:
         # warm-up: until the receptive field is filled with real features, the network sees
         # its zero start state; report no motion (score 0) rather than guess
         warm_up = self.cfg.warm_up_hops
-        warm_up = self.bundle.arch.receptive_field_hops if warm_up is None else warm_up
+        warm_up = self.bundle.receptive_field_hops if warm_up is None else warm_up
         warm = warm_up - self._hops_seen
         if warm > 0:
             score[:warm] = 0.0

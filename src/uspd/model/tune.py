@@ -152,7 +152,7 @@ def _fa_per_hour_by_scope(recs: Sequence[Recording], scores: Sequence, hold: int
 
 def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording]) -> list[np.ndarray]:
     """Per recording, per hop p_human as NeuralDetector reports it (0 during the warm-up)."""
-    warm_up = bundle.arch.receptive_field_hops
+    warm_up = bundle.receptive_field_hops
     scores = []
     for r in recs:
         sc = p_human(softmax(bundle.network().process(r.features)))
