@@ -55,6 +55,30 @@ def test_tiny_training_run_writes_a_loadable_model(tmp_path):
     assert 0.0 < bundle.manifest["threshold"] <= 1.0
 
 
+def test_members_train_with_seeds_of_their_own_and_ship_as_one_tuned_ensemble(tmp_path):
+    cfg = tmp_path / "pair.toml"
+    cfg.write_text(
+        f'out_dir = "{tmp_path / "out"}"\n'
+        "[data]\ntrain_random = 0\nval_random = 0\nduration_s = 5.0\nworkers = 1\n"
+        f'cache_dir = "{tmp_path / "cache"}"\n'
+        'train_named = {walk-in = 2, empty-fan = 1}\nval_named = {walk-in = 1, empty-quiet = 1}\n'
+        "[train]\nepochs = 1\nsteps_per_epoch = 3\nbatch = 8\nprogress = false\nseed = 5\n"
+        "members = 2\nname = \"pair\"\n[train.arch]\nchannels = 8\n"
+    )
+    said = []
+    path = run_training(cfg, None, echo=said.append)
+    assert path.name == "pair.npz"
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    assert [m["train"]["seed"] for m in manifest["members"]] == [5, 6]
+    assert [m["source"] for m in manifest["members"]] == ["pair-member0.npz", "pair-member1.npz"]
+    assert "decision" in manifest and manifest["data"]["data"]["val_named"]["walk-in"] == 1
+    bundle = load_model(path)
+    a, b = (w for _, w in bundle.networks())
+    assert not np.array_equal(a["inp.weight"], b["inp.weight"])  # two seeds, two networks
+    assert manifest["budget"]["params"] == 2 * bundle.arch.n_params()
+    assert sum("member" in s for s in said) == 2
+
+
 def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[data]\ntrain_randoms = 3\n")
@@ -123,7 +147,8 @@ def test_every_shipped_recipe_loads_within_the_budget(path):
     r = load_recipe(path)
     root = path.parents[1]
     assert all((root / hn).exists() for hn in r.data.hard_negatives)
-    arch = r.train.arch
-    assert arch.n_params() <= MAX_PARAMS and arch.macs_per_s(r.train.hop_s) <= MAX_MACS_PER_S
+    arch, n = r.train.arch, r.train.members  # an ensemble's members run side by side
+    assert n * arch.n_params() <= MAX_PARAMS
+    assert n * arch.macs_per_s(r.train.hop_s) <= MAX_MACS_PER_S
     if path.name == "history.toml":
         assert arch.history_delay_hops == 60 and arch.n_inputs == 2 * arch.n_bins

@@ -78,6 +78,8 @@ class TrainConfig:
     class_weight: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
     hop_s: float = 0.025  # feature hop (s), for times when items carry none
     threads: int = 2
+    members: int = 1  # networks `uspd train` trains (seeds seed, seed + 1, ...) and joins
+    # into an ensemble (uspd.model.ensemble); train_model itself trains one
     progress: bool = True
     name: str = "model"  # output file stem
     arch: Arch = field(default_factory=Arch)
@@ -99,6 +101,8 @@ class TrainConfig:
             raise ConfigError("train: ema_decay must lie in [0, 1)")
         if self.out_hops < 1 or (self.window_hops and self.window_hops < self.out_hops):
             raise ConfigError("train: need 1 <= out_hops <= window_hops")
+        if self.members < 1:
+            raise ConfigError("train: members must be >= 1")
 
     def windows(self) -> int:
         return self.window_hops or self.arch.receptive_field_hops + self.out_hops - 1

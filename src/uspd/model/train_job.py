@@ -65,7 +65,6 @@ def run_training(
         recipe_dict,
     )
     from uspd.model.runtime import load_model
-    from uspd.model.train import train_model
     from uspd.model.tune import tune_decision
 
     recipe = load_recipe(config)
@@ -86,16 +85,13 @@ def run_training(
     train_recs = _simulate(train_specs, "training set", d, progress)
     val_recs = _simulate(val_specs, "validation set", d, progress)
     cfg = replace(recipe.train, feature=asdict(FrontEndConfig()))
-    res = train_model(train_recs, val_recs, cfg, out, weights=weights)
-    manifest_path = res.model_path.with_suffix(".json")
+    model_path = _train_members(cfg, train_recs, val_recs, out, weights, echo)
+    manifest_path = model_path.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
-    manifest["budget"] = res.manifest.get("budget")
-    decision = tune_decision(load_model(res.model_path), val_recs,
-                             det_scope=cfg.selection_scope)
+    decision = tune_decision(load_model(model_path), val_recs, det_scope=cfg.selection_scope)
     manifest["decision"] = decision.manifest()
     manifest_path.write_text(json.dumps(manifest, indent=1))
-    echo(f"best epoch {res.best_epoch}: validation {res.manifest['metrics']['val']}")
     echo(f"decision logic tuned on validation: {manifest['decision']}")
     if decision.false_alarms < 0:
         echo(f"warning: no decision setting keeps validation within 1 false alarm; the model "
@@ -107,10 +103,33 @@ def run_training(
             echo("kept the shipped model")
         else:
             BUILTIN_DIR.mkdir(exist_ok=True)
-            shutil.copyfile(res.model_path, BUILTIN_NPZ)
+            shutil.copyfile(model_path, BUILTIN_NPZ)
             shutil.copyfile(manifest_path, BUILTIN_NPZ.with_suffix(".json"))
             echo(f"installed as {BUILTIN_NPZ}")
-    return res.model_path
+    return model_path
+
+
+def _train_members(cfg, train_recs, val_recs, out: Path, weights: list[float],
+                   echo: Callable[[str], None]) -> Path:
+    """Train cfg.members networks (seeds cfg.seed, cfg.seed + 1, ...) and return the model
+    file: the network's, or the ensemble of all of them (members beside it as
+    <name>-member<i>.npz)."""
+    from uspd.model.ensemble import join_models
+    from uspd.model.train import train_model
+
+    paths = []
+    for i in range(cfg.members):
+        member = cfg if cfg.members == 1 else replace(cfg, seed=cfg.seed + i,
+                                                      name=f"{cfg.name}-member{i}")
+        if cfg.members > 1:
+            echo(f"member {i + 1} of {cfg.members} (seed {member.seed})")
+        res = train_model(train_recs, val_recs, member, out, weights=weights)
+        echo(f"best epoch {res.best_epoch}: validation {res.manifest['metrics']['val']}")
+        paths.append(res.model_path)
+    if cfg.members == 1:
+        return paths[0]
+    return join_models(paths, out / cfg.name, extra={"train": {"seed": cfg.seed,
+                                                               "members": cfg.members}})
 
 
 def _sha256(path: Path) -> str:
