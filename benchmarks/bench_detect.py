@@ -61,9 +61,12 @@ def network_alone(path) -> None:
         for i in range(0, len(feats), 2):
             net.process(feats[i : i + 2])
         best = min(best, time.perf_counter() - t)
-    echo = bundle.arch.echo_ops_per_hop() / 0.025
-    print(f"network alone ({os.path.basename(str(path))}): {bundle.arch.n_params()} parameters, "
-          f"{bundle.arch.macs_per_s(0.025) / 1e6:.2f} M MAC/s"
+    archs = [arch for arch, _ in bundle.networks()]
+    echo = sum(a.echo_ops_per_hop() for a in archs) / 0.025
+    members = f" ({len(archs)} networks)" if len(archs) > 1 else ""
+    print(f"network alone ({os.path.basename(str(path))}{members}): "
+          f"{sum(a.n_params() for a in archs)} parameters, "
+          f"{sum(a.macs_per_s(0.025) for a in archs) / 1e6:.2f} M MAC/s"
           + (f" + {echo / 1e6:.2f} M echo ops/s" if echo else "")
           + f", {best / len(feats) * 1e6:.0f} us/hop in 2-hop blocks")
 

@@ -15,7 +15,12 @@ come from the caches that training (`runs/cache`) and heldout_eval.py (`runs/hel
 write; a missing one is an error that says which command fills it.
 
     .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
-        [--recipe configs/shipped.toml]
+        [--recipe configs/shipped.toml] [--no-validation]
+
+A model written A.npz+B.npz is the average of the members' p_human (an ensemble; its warm-up
+is the longest member's, its hold and deployed logic the first member's, which were tuned for
+that member alone): it shows how much of a model's false alarms are its own rather than the
+scene's.
 """
 
 from __future__ import annotations
@@ -65,17 +70,20 @@ def validation_items(recipe_path: str, fe_cfg) -> list[tuple[Item, np.ndarray]]:
                                                                                strict=True)]
 
 
-def scores_of(bundle, feats: list[np.ndarray]) -> list[np.ndarray]:
-    """Per-hop p_human as NeuralDetector reports it (0 during the warm-up), torch batch."""
+def scores_of(bundles: list, feats: list[np.ndarray]) -> list[np.ndarray]:
+    """Per-hop p_human as NeuralDetector reports it (0 during the warm-up), torch batch; of
+    several bundles or an ensemble, the mean over all their networks (0 until the longest
+    receptive field is filled), which is the ensemble runtime's p_human."""
     from uspd.model.net import DopplerTCN
     from uspd.model.runtime import p_human, softmax
     from uspd.model.train import predict
 
-    net = DopplerTCN.from_weights(bundle.arch, bundle.weights)
+    nets = [DopplerTCN.from_weights(arch, w) for b in bundles for arch, w in b.networks()]
+    warm_up = max(b.receptive_field_hops for b in bundles)
     out = []
     for x in feats:
-        sc = p_human(softmax(predict(net, x)))
-        sc[:bundle.arch.receptive_field_hops] = 0.0
+        sc = np.mean([p_human(softmax(predict(net, x))) for net in nets], axis=0)
+        sc[:warm_up] = 0.0
         out.append(sc)
     return out
 
@@ -144,21 +152,30 @@ def print_table(title: str, rows: dict[str, dict]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("models", nargs="+", help="model .npz files (manifest .json beside each)")
+    ap.add_argument("models", nargs="+", help="model .npz files (manifest .json beside each); "
+                    "A.npz+B.npz: their average")
     ap.add_argument("--scale", type=float, default=6.5, help="held-out corpus scale")
     ap.add_argument("--cache", default="runs/heldout_cache")
     ap.add_argument("--recipe", default="configs/shipped.toml",
                     help="recipe whose validation set to score (its cache_dir)")
+    ap.add_argument("--no-validation", action="store_true",
+                    help="score the held-out corpus only (validation renders what the "
+                    "recipe's cache lacks)")
     args = ap.parse_args()
     use_torch("compare_models.py")
     from uspd.errors import UspdError
     from uspd.model.runtime import NeuralDetector, load_model
 
     try:
-        bundles = {m: load_model(m) for m in args.models}
+        bundles = {m: [load_model(part) for part in m.split("+")] for m in args.models}
     except UspdError as exc:
         sys.exit(f"error: {exc}")
-    fe_cfgs = {m: NeuralDetector(b).fe_cfg for m, b in bundles.items()}
+    fe_cfgs = {}
+    for m, members in bundles.items():
+        cfgs = {repr(NeuralDetector(b).fe_cfg) for b in members}
+        if len(cfgs) > 1:
+            sys.exit(f"error: the members of {m} were trained on different front ends")
+        fe_cfgs[m] = NeuralDetector(members[0]).fe_cfg
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; held-out scale "
           f"{args.scale:g}, validation of {args.recipe}")
     t0 = time.perf_counter()
@@ -171,9 +188,10 @@ def main() -> None:
 
 def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
     """Score every model on validation, then on the held-out corpus, and print the tables."""
-    for title, load in (("validation", lambda fe: validation_items(args.recipe, fe)),
-                        (f"held-out, scale {args.scale:g}",
-                         lambda fe: heldout_items(args.scale, fe, args.cache))):
+    sets = [("validation", lambda fe: validation_items(args.recipe, fe)),
+            (f"held-out, scale {args.scale:g}",
+             lambda fe: heldout_items(args.scale, fe, args.cache))]
+    for title, load in sets[args.no_validation:]:
         rows, cached = {}, {}
         for m, b in bundles.items():
             key = repr(fe_cfgs[m])
@@ -181,7 +199,7 @@ def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
                 cached[key] = load(fe_cfgs[m])
             data = cached[key]
             items = [it for it, _ in data]
-            rows[m] = compare(b, items, scores_of(b, [x for _, x in data]))
+            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]))
         print_table(title, rows)
 
 

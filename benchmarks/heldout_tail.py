@@ -78,7 +78,7 @@ def main() -> None:
     data = heldout_items(args.scale, NeuralDetector(bundle).fe_cfg, args.cache)
     todo = jobs(args.scale)
     items = [it for it, _ in data]
-    scores = scores_of(bundle, [x for _, x in data])
+    scores = scores_of([bundle], [x for _, x in data])
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
     hold = logic.on_hops
     op = held_score_report(items, scores, hold).operating_point(args.target_recall)
