@@ -167,13 +167,16 @@ def test_evaluate_scores_a_corpus(tmp_path: Path):
     assert len(manifest["items"]) == 2
     out = tmp_path / "r.json"
     res = run("evaluate", tmp_path / "c", "--detector", "baseline", "--json", out,
-              "--det", tmp_path / "det.png")
+              "--det", tmp_path / "det.png", "--within", "3")
     assert res.returncode == 0, res.stderr.decode()
+    assert "major recall < 3 m" in res.stdout.decode()
     report = json.loads(out.read_text())["baseline"]
     assert report["n_recordings"] == 2
     assert list(report["major_by_range"]) == ["< 2 m", "2-3 m", "3-4 m", ">= 4 m"]
-    for bad in ("2,x", "3,2"):  # refused before any recording is read
-        assert_one_line_error(run("evaluate", tmp_path / "c", "--range-edges", bad), 2)
+    assert "0.99 within 3 m" in report["operating_points_within"]
+    for option in ("--range-edges", "--within"):
+        for bad in ("2,x", "3,2"):  # refused before any recording is read
+            assert_one_line_error(run("evaluate", tmp_path / "c", option, bad), 2)
 
 
 def test_mine_writes_a_hard_negative_list_and_refuses_to_overwrite(tmp_path):

@@ -215,6 +215,47 @@ def test_det_curve_monotone_and_exact():
     assert run(thr_hi + 1e-9).major.recall < 0.99
 
 
+def test_operating_point_within_a_range():
+    # ten near walkers (1 m, score 0.9), two far ones (4.5 m, 0.4), one without a distance
+    # (0.3); three brief 0.5 spikes in the empty time. 99 % of all walkers needs a threshold
+    # at 0.3 and takes all three spikes; 99 % of those within 3 m is met at 0.9 with none.
+    segs, start, spikes, event_score = [], 0.0, [], []
+    walkers = [(1.0, 0.9)] * 10 + [(4.5, 0.4)] * 2 + [(None, 0.3)]
+    for i, (dist, sc) in enumerate(walkers):
+        segs.append((start, start + 10.0, "empty"))
+        if i < 3:
+            spikes.append(start + 5.0)
+        segs.append((start + 10.0, start + 12.0, "major", dist))
+        event_score.append((start + 10.0, start + 12.0, sc))
+        start += 12.0
+    segs.append((start, start + 10.0, "empty"))
+    lab = make_labels(segs)
+    t = times(lab.duration_s)
+    score = np.full(t.size, 0.1)
+    for a, b, sc in event_score:
+        score[(t >= a) & (t < b)] = sc
+    for a in spikes:
+        score[(t >= a) & (t < a + 0.1)] = 0.5
+    dec = SimpleNamespace(t_s=t, motion=score >= 0.5, score=score)
+    rep = evaluate_corpus([(dec, lab)], EvalConfig(within_m=(3.0, 5.0)))
+    every = rep.operating_point(0.99)
+    assert (every.threshold, every.false_alarms, every.within_m) == (0.3, 3, None)
+    near = rep.operating_point(0.99, within_m=3.0)
+    assert (near.threshold, near.false_alarms, near.recall, near.within_m) == (0.9, 0, 1.0, 3.0)
+    # within 5 m the far walkers count again (the one without a distance never does)
+    assert rep.operating_point(0.99, within_m=5.0).threshold == 0.4
+    assert rep.det.recall_at(0.9) == pytest.approx(10 / 13)
+    assert rep.det.recall_at(0.9, within_m=5.0) == pytest.approx(10 / 12)
+    table = compare({"x": rep})
+    assert "FA/h @ 99% major recall < 3 m" in table and "< 5 m" in table
+    ops = json.loads(json.dumps(rep.to_dict()))["operating_points_within"]
+    assert ops["0.99 within 3 m"]["false_alarms"] == 0
+    assert ops["0.99 within 5 m"]["false_alarms"] == 3
+    assert rep.operating_point(0.99, within_m=0.5) is None  # nobody came that near
+    with pytest.raises(ConfigError, match="within"):
+        EvalConfig(within_m=(3.0, 2.0))
+
+
 def test_det_curve_resolves_scores_crowded_near_one():
     # a confident detector: events score 1 - 1e-4 .. 1 - 1e-3, empty time mostly ~0 with a few
     # hops up to 0.99; the perfect point (no miss, no false alarm) must be on the curve even

@@ -248,6 +248,10 @@ def evaluate(
                                                "manifest names.")] = None,
     range_edges: Annotated[str, typer.Option(help="Distance bands for major recall: edges in "
                                              "m, comma-separated ('' for none).")] = "2,3,4",
+    within: Annotated[str, typer.Option(help="Also give FA/h at the target recall of the "
+                                        "major events that came nearer than each of these "
+                                        "distances (m, comma-separated): a detection "
+                                        "range's operating point.")] = "",
     threshold: NeuralThreshold = None,
 ) -> None:
     """Score detectors on a labelled corpus: recall, latency, false alarms per hour, DET."""
@@ -258,7 +262,8 @@ def evaluate(
     from uspd.runner import run_detectors
 
     _one_line_warnings()
-    eval_cfg = EvalConfig(range_edges_m=_floats(range_edges, "--range-edges"))
+    eval_cfg = EvalConfig(range_edges_m=_floats(range_edges, "--range-edges"),
+                          within_m=_floats(within, "--within"))
     names = [d.strip() for d in detector.split(",") if d.strip()]
     fe_cfg = _register_neural(model, names, threshold)
     for path in (det_png, json_out):

@@ -46,12 +46,15 @@ class EvalConfig:
     fa_repeat_s: float = 10.0  # a motion run in empty time counts once more per this long (s)
     det_max_points: int = 200  # thresholds on a DET curve (plus every event's max score)
     range_edges_m: tuple[float, ...] = (2.0, 3.0, 4.0)  # major recall per distance band (m)
+    # also report FA/h at the target recall of the major events that came nearer than each of
+    # these distances (m): the operating point of a detection range
+    within_m: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        edges = self.range_edges_m
-        if any(e <= 0 for e in edges) or any(b <= a for a, b in itertools.pairwise(edges)):
-            raise ConfigError(f"evaluation: range edges must be positive and increasing, "
-                              f"not {list(edges)}")
+        for name, edges in (("range edges", self.range_edges_m), ("--within", self.within_m)):
+            if any(e <= 0 for e in edges) or any(b <= a for a, b in itertools.pairwise(edges)):
+                raise ConfigError(f"evaluation: {name} must be positive and increasing, "
+                                  f"not {list(edges)}")
 
 
 # ----------------------------------------------------------------------------- events
@@ -341,6 +344,7 @@ class OperatingPoint:
     recall: float
     false_alarms: int
     fa_per_hour: float
+    within_m: float | None = None  # recall of the major events nearer than this (m); None: all
 
 
 @dataclass
@@ -351,7 +355,8 @@ class DetCurve:
     non-increasing along them. fa_per_hour is the raw count at each threshold, which need
     not be monotone (a lower threshold can merge two runs into one); fa_per_hour_env is its
     lower envelope (the fewest FA/h any threshold with at most this miss rate achieves),
-    non-decreasing, and what the plot and operating points use.
+    non-decreasing, and what the plot and operating points use. event_distance_m: the nearest
+    each major event came to the device (m; nan if unknown), for operating points of a range.
     """
 
     thresholds: NDArray[np.float64]
@@ -364,6 +369,8 @@ class DetCurve:
     fa_score: NDArray[np.float64] = field(repr=False)
     empty_h: float = 0.0
     repeat_s: float = 10.0
+    event_distance_m: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0),
+                                                  repr=False)
 
     def false_alarms_at(self, thr: float) -> int:
         """False-alarm count of the whole corpus with motion = score >= thr."""
@@ -371,25 +378,34 @@ class DetCurve:
             self.t_s, self.fa_score >= thr, np.ones(self.t_s.shape, bool), self.repeat_s
         )
 
-    def recall_at(self, thr: float) -> float:
-        n = self.event_max.size
-        return float(np.count_nonzero(self.event_max >= thr)) / n if n else math.nan
+    def _event_max(self, within_m: float | None) -> NDArray[np.float64]:
+        """Maximum scores of the major events (of those nearer than within_m m, if given)."""
+        if within_m is None:
+            return self.event_max
+        return self.event_max[self.event_distance_m < within_m]  # nan distance: left out
+
+    def recall_at(self, thr: float, within_m: float | None = None) -> float:
+        ev = self._event_max(within_m)
+        return float(np.count_nonzero(ev >= thr)) / ev.size if ev.size else math.nan
 
     def _fa_h(self, n: int) -> float:
         return n / self.empty_h if self.empty_h > 0 else math.nan
 
-    def operating_point(self, target_recall: float = 0.99) -> OperatingPoint | None:
+    def operating_point(self, target_recall: float = 0.99,
+                        within_m: float | None = None) -> OperatingPoint | None:
         """Threshold with major recall >= target_recall and the fewest FAs (None if there are
-        no events or the target is unreachable).
+        no events or the target is unreachable). within_m (m): recall of the major events
+        that came nearer than this alone (false alarms still count everywhere).
 
         Candidates: the highest threshold reaching the target (exact) and every lower
         threshold on the curve; ties go to the highest threshold.
         """
-        n = self.event_max.size
+        ev = self._event_max(within_m)
+        n = ev.size
         k = max(1, math.ceil(target_recall * n - 1e-9))
         if n == 0 or k > n:
             return None
-        thr_hi = float(np.sort(self.event_max)[::-1][k - 1])
+        thr_hi = float(np.sort(ev)[::-1][k - 1])
         if not math.isfinite(thr_hi):
             return None
         best_thr, best_fa = thr_hi, self.false_alarms_at(thr_hi)
@@ -400,16 +416,19 @@ class DetCurve:
         return OperatingPoint(
             target_recall=float(target_recall),
             threshold=best_thr,
-            recall=self.recall_at(best_thr),
+            recall=self.recall_at(best_thr, within_m),
             false_alarms=int(best_fa),
             fa_per_hour=self._fa_h(best_fa),
+            within_m=within_m,
         )
 
     @staticmethod
     def build(
         results: Sequence[RecordingResult], empty_h: float, cfg: EvalConfig
     ) -> DetCurve:
-        ev = np.array([e.max_score for r in results for e in r.events if e.label == "major"])
+        major = [e for r in results for e in r.events if e.label == "major"]
+        ev = np.array([e.max_score for e in major])
+        dist = np.array([np.nan if e.distance_m is None else e.distance_m for e in major])
         parts_t, parts_s = [], []
         for r in results:  # a -inf score between recordings breaks runs
             parts_t += [r.t_s, np.array([np.nan])]
@@ -427,7 +446,7 @@ class DetCurve:
         thr = np.concatenate([[np.inf], cand[::-1]])
         curve = DetCurve(
             thr, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), ev, t, s,
-            float(empty_h), cfg.fa_repeat_s,
+            float(empty_h), cfg.fa_repeat_s, dist.astype(np.float64),
         )
         curve.fa_count = np.array([curve.false_alarms_at(x) for x in thr], dtype=np.int64)
         fa = curve.fa_count.astype(float)
@@ -459,9 +478,13 @@ class Report:
     det: DetCurve | None
     cfg: EvalConfig = field(default_factory=EvalConfig)
 
-    def operating_point(self, target_recall: float = 0.99) -> OperatingPoint | None:
-        """FA/h at the score threshold giving target_recall of major events (headline)."""
-        return self.det.operating_point(target_recall) if self.det is not None else None
+    def operating_point(self, target_recall: float = 0.99,
+                        within_m: float | None = None) -> OperatingPoint | None:
+        """FA/h at the score threshold giving target_recall of major events (headline); of
+        the major events nearer than within_m (m) alone, if given."""
+        if self.det is None:
+            return None
+        return self.det.operating_point(target_recall, within_m)
 
     def fa_per_hour_at(self, threshold: float) -> float:
         """False alarms per hour of scored empty time at a score threshold of the DET sweep
@@ -487,6 +510,11 @@ class Report:
         for r in target_recalls:
             op = self.operating_point(r)
             ops[f"{r:g}"] = clean(op.__dict__.copy()) if op else None
+        ops_within = {}
+        for d in self.cfg.within_m:
+            for r in target_recalls:
+                op = self.operating_point(r, d)
+                ops_within[f"{r:g} within {d:g} m"] = clean(op.__dict__.copy()) if op else None
         return {
             "name": self.name,
             "n_recordings": self.n_recordings,
@@ -502,6 +530,7 @@ class Report:
             "alarm_fraction": clean(self.alarm_fraction),
             "by_distractor": {k: clean(v.__dict__.copy()) for k, v in self.by_distractor.items()},
             "operating_points": ops,
+            "operating_points_within": ops_within,
             "protocol": self.cfg.__dict__.copy(),
         }
 
@@ -607,10 +636,12 @@ def compare(reports: dict[str, Report], target_recall: float = 0.99) -> str:
                 f"{d.empty_h:.3f} h)"
             )
         rows.append((f"  FA/h with {k}", cells))
-    ops = [r.operating_point(target_recall) for r in reports.values()]
-    rows.append((f"FA/h @ {target_recall:.0%} major recall", [
-        "-" if op is None else f"{_fmt(op.fa_per_hour, '.2f')} (thr {op.threshold:.3g})"
-        for op in ops]))
+    for within in (None, *(first.cfg.within_m if first else ())):
+        ops = [r.operating_point(target_recall, within) for r in reports.values()]
+        where = "" if within is None else f" < {within:g} m"
+        rows.append((f"FA/h @ {target_recall:.0%} major recall{where}", [
+            "-" if op is None else f"{_fmt(op.fa_per_hour, '.2f')} (thr {op.threshold:.3g})"
+            for op in ops]))
     w0 = max(len(r[0]) for r in rows)
     widths = [max(len(n), *(len(r[1][i]) for r in rows)) for i, n in enumerate(names)]
     lines = ["  ".join([" " * w0, *(n.rjust(w) for n, w in zip(names, widths, strict=True))])]
