@@ -6,7 +6,9 @@ For each model it prints:
   thresholds giving 95 / 97 / 98 / 99 % major recall, on the whole corpus and, at the same
   threshold, on the empty families alone (the issue's second target);
 - the deployed decision logic of the model's manifest: major recall, minor recall within 2 m,
-  false alarms, median major latency.
+  false alarms, median major latency;
+- with --within 3,4: the same FA/h at the threshold giving 99 % recall of the major events
+  that came nearer than each distance (a detection range's operating point).
 
 The network runs as one batch per recording in torch (the runtime's equations; the parity
 test bounds the difference), so a model is scored on the scale-6.5 corpus in seconds
@@ -15,7 +17,7 @@ come from the caches that training (`runs/cache`) and heldout_eval.py (`runs/hel
 write; a missing one is an error that says which command fills it.
 
     .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
-        [--recipe configs/shipped.toml] [--no-validation]
+        [--recipe configs/shipped.toml] [--no-validation] [--within 3,4]
 
 A model written A.npz+B.npz is the average of the members' p_human (an ensemble; its warm-up
 is the longest member's, its hold and deployed logic the first member's, which were tuned for
@@ -97,7 +99,8 @@ def deployed_decisions(logic, item: Item, score: np.ndarray):
     return Decisions(item.t_end_s, score, logic.process(score))
 
 
-def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
+def compare(bundle, items: list[Item], scores: list[np.ndarray],
+            within_m: tuple[float, ...] = ()) -> dict:
     from uspd.evaluate import evaluate_corpus
     from uspd.model.runtime import NeuralDetector
     from uspd.model.tune import held_score_report, in_empty_family
@@ -108,13 +111,15 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray]) -> dict:
     empty = [(it, sc) for it, sc in zip(items, scores, strict=True)
              if in_empty_family(it.labels)]
     empty_rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold)
+    points = [(f"{r:.0%}", r, None) for r in RECALLS]
+    points += [(f"99% <{d:g}m", 0.99, d) for d in within_m]
     det = {}
-    for r in RECALLS:
-        op = full.operating_point(r)
-        det[r] = {"threshold": op.threshold if op else None,
-                  "fa_per_hour": op.fa_per_hour if op else None,
-                  "empty_fa_per_hour": empty_rep.fa_per_hour_at(op.threshold)
-                  if op and empty_rep.empty_h else None}
+    for name, r, within in points:
+        op = full.operating_point(r, within)
+        det[name] = {"threshold": op.threshold if op else None,
+                     "fa_per_hour": op.fa_per_hour if op else None,
+                     "empty_fa_per_hour": empty_rep.fa_per_hour_at(op.threshold)
+                     if op and empty_rep.empty_h else None}
     deployed = [(deployed_decisions(logic, it, sc), it.labels)
                 for it, sc in zip(items, scores, strict=True)]
     rep = evaluate_corpus(deployed, with_det=False)
@@ -138,8 +143,9 @@ def print_table(title: str, rows: dict[str, dict]) -> None:
     print(f"\n== {title}: {first['all_empty_h']:.1f} h empty, {first['empty_h']:.1f} h of it in "
           "the empty families ==")
     print("FA/h of the held score at the threshold giving each major recall (all empty time / "
-          "empty families only); then the deployed decision")
-    head = "".join(f"{f'{r:.0%}':>16s}" for r in RECALLS)
+          "empty families only; '<3m': of the major events nearer than 3 m); then the "
+          "deployed decision")
+    head = "".join(f"{name:>16s}" for name in first["det"])
     print(f"{'model':28s}{'hold':>5s}{head}   {'major':>9s} {'minor<=2m':>9s} {'FA':>4s} "
           f"{'latency':>8s}")
     for name, c in rows.items():
@@ -161,7 +167,16 @@ def main() -> None:
     ap.add_argument("--no-validation", action="store_true",
                     help="score the held-out corpus only (validation renders what the "
                     "recipe's cache lacks)")
+    ap.add_argument("--within", default="",
+                    help="also FA/h at 99 %% recall of the major events nearer than each of "
+                    "these distances (m, comma-separated)")
     args = ap.parse_args()
+    try:
+        args.within = tuple(float(x) for x in args.within.split(",") if x.strip())
+    except ValueError:
+        sys.exit(f"error: --within: expected numbers separated by commas, got '{args.within}'")
+    if any(d <= 0 for d in args.within):
+        sys.exit("error: --within: distances must be positive")
     use_torch("compare_models.py")
     from uspd.errors import UspdError
     from uspd.model.runtime import NeuralDetector, load_model
@@ -199,7 +214,7 @@ def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
                 cached[key] = load(fe_cfgs[m])
             data = cached[key]
             items = [it for it, _ in data]
-            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]))
+            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.within)
         print_table(title, rows)
 
 

@@ -13,7 +13,7 @@ the same decisions (detectors are chunk-invariant; tests/test_detect.py checks i
 2.5 min instead of 27 (scale 2, 2 workers).
 
     .venv/bin/python benchmarks/heldout_eval.py [--scale 1.0] [--workers 2] [--out docs/heldout]
-        [--model runs/x/default.npz] [--cache runs/heldout_cache | --no-cache]
+        [--model runs/x/default.npz] [--cache runs/heldout_cache | --no-cache] [--within 3]
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human instead of p_human held over the on-rule's hops: shows what the
@@ -23,8 +23,9 @@ Prints the side-by-side table overall and per family, then the figure at the tar
 how far that figure, which rests on the few weakest walkers, moves between corpora of that size.
 It also counts each family's false alarms at the threshold that gives the target recall on the
 whole corpus, and at that threshold the rate on the empty families together (the issue's
-≤ 0.1 FA/h target at 99 % major recall). Writes <out>.json and
-<out>_det.png.
+≤ 0.1 FA/h target at 99 % major recall). With --within 3 (the default) the same is done at
+the threshold giving the target recall of the major events that came nearer than 3 m (a
+detection range's operating point; '' for none). Writes <out>.json and <out>_det.png.
 """
 
 from __future__ import annotations
@@ -126,6 +127,13 @@ def empty_family_rates(results: list, names: list[str],
     return out
 
 
+def print_empty_families(title: str, rates: dict[str, dict], names: list[str]) -> None:
+    """One row of the per-family table: each detector's empty-family false alarms and FA/h."""
+    print(f"{title:20s}" + "".join(
+        f"{c['false_alarms']:>6d} = {c['fa_per_hour']:8.2f} FA/h" if (c := rates.get(n))
+        else f"{'-':>22s}" for n in names))
+
+
 def register_neural(model: str | None) -> None:
     """'neural' (the shipped model, or the .npz at `model`) and 'neural-raw', the same model
     with its per-hop p_human as score (no holding over on_hops): for the DET comparison.
@@ -202,14 +210,23 @@ def main() -> None:
                          "unchanged)")
     ap.add_argument("--no-cache", dest="cache", action="store_const", const=None,
                     help="render everything again and store nothing")
+    ap.add_argument("--within", default="3",
+                    help="distances (m, comma-separated): also the operating point at the "
+                    "target recall of the major events nearer than each ('' for none)")
     args = ap.parse_args()
 
     from rich.progress import Progress
 
-    from uspd.evaluate import compare, evaluate_corpus, plot_det
+    from uspd.errors import ConfigError
+    from uspd.evaluate import EvalConfig, compare, evaluate_corpus, plot_det
     from uspd.model.runtime import NeuralDetector, load_model
     from uspd.model.train_job import BUILTIN_NPZ
 
+    try:
+        eval_cfg = EvalConfig(within_m=tuple(float(x) for x in args.within.split(",")
+                                             if x.strip()))
+    except (ValueError, ConfigError) as exc:
+        raise SystemExit(f"error: --within {args.within!r}: {exc}") from None
     fe_cfg = NeuralDetector(load_model(args.model or BUILTIN_NPZ)).fe_cfg  # the model's own
     todo = jobs(args.scale)
     audio_h = sum(j[2] for j in todo) / 3600
@@ -231,7 +248,7 @@ def main() -> None:
     print(f"rendered (or read) and detected in {wall / 60:.1f} min ({audio_h * 3600 / wall:.1f}x "
           "real time for all, all workers)")
     names = list(results[0][1])
-    overall = {n: evaluate_corpus([(d[n], lab) for _, d, lab in results], name=n)
+    overall = {n: evaluate_corpus([(d[n], lab) for _, d, lab in results], eval_cfg, name=n)
                for n in names}
     print("\n== all families ==")
     print(compare(overall, target_recall=args.target_recall))
@@ -258,9 +275,14 @@ def main() -> None:
             f"{c['false_alarms']:>10d} in {c['empty_h']:6.2f} h" if (c := fam_reps[n].get(at_thr))
             else f"{'-':>22s}" for n in names))
     empty_families = empty_family_rates(results, names, thr_all)
-    print(f"{'empty families':20s}" + "".join(
-        f"{c['false_alarms']:>6d} = {c['fa_per_hour']:8.2f} FA/h" if (c := empty_families.get(n))
-        else f"{'-':>22s}" for n in names))
+    print_empty_families("empty families", empty_families, names)
+    empty_within = {}
+    for d in eval_cfg.within_m:  # the same at a detection range's threshold
+        thr_d = {n: (op.threshold if (op := r.operating_point(args.target_recall, d)) else None)
+                 for n, r in overall.items()}
+        empty_within[f"{d:g}"] = empty_family_rates(results, names, thr_d)
+        print_empty_families(f"  {args.target_recall:.0%} < {d:g} m", empty_within[f"{d:g}"],
+                             names)
     parts = parts_table(results, names, args.parts, args.target_recall) if args.parts else []
     if parts:
         print_parts(parts, names, args.target_recall)
@@ -275,6 +297,7 @@ def main() -> None:
         "overall": {n: r.to_dict() for n, r in overall.items()},
         "families": families, "parts": parts,
         "empty_families_at_corpus_target_threshold": empty_families,
+        "empty_families_at_target_threshold_within_m": empty_within,
     }
     Path(f"{out}.json").write_text(json.dumps(payload, indent=1, default=float))
     print(f"\nwrote {out}.json and {out}_det.png")
