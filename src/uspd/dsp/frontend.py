@@ -19,6 +19,7 @@ configured one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,6 +166,9 @@ class FrontEnd:
         self._db_cache: dict[int, tuple] = {}
         self._frame_buf: NDArray[np.float64] | None = None
         self._hop_shape = (self.plan.hop_bb, self.plan.decimation, self.n_mics)
+        # diagnostics: called with each call's clutter-free baseband (n_mics, n) complex, the
+        # signal the Doppler spectra are taken of (benchmarks/spatial_probe.py); None: off
+        self.baseband_tap: Callable[[NDArray[np.complex128]], None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -249,6 +253,8 @@ class FrontEnd:
         clean = self._clutter.process(nulled, copy=False)
         if self._music is not None:
             clean = self._cancel_music(frames, clean, k0 if priming else -1)
+        if self.baseband_tap is not None:
+            self.baseband_tap(clean)
         dop, car = self._analyzer.process(clean, raw_sq, self.plan.hop_bb)
         # dB re carrier in one buffer: rows = mics then their mean, columns = velocity bins
         # then the carrier power itself
