@@ -36,6 +36,7 @@ import os
 import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -165,7 +166,8 @@ def read_cached(path: Path):
     from uspd.labels import Labels
 
     with np.load(path) as z:
-        feats = FeatureBlock(z["t_end_s"], z["doppler_db"], z["per_mic_db"], z["carrier_dbfs"])
+        feats = FeatureBlock(z["t_end_s"], z["doppler_db"], z["per_mic_db"], z["carrier_dbfs"],
+                             z["null_db"] if "null_db" in z.files else None)
         return feats, Labels.from_json(json.loads(str(z["labels"])))
 
 
@@ -190,8 +192,9 @@ def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
         f = run.features
+        extra = {} if f.null_db is None else {"null_db": f.null_db}
         np.savez(tmp, t_end_s=f.t_end_s, doppler_db=f.doppler_db, per_mic_db=f.per_mic_db,
-                 carrier_dbfs=f.carrier_dbfs, labels=json.dumps(rec.labels.to_json()))
+                 carrier_dbfs=f.carrier_dbfs, labels=json.dumps(rec.labels.to_json()), **extra)
         tmp.replace(path)  # whole files only: an interrupted run leaves no half item
     return fam, run.decisions, rec.labels
 
@@ -210,6 +213,9 @@ def main() -> None:
                          "unchanged)")
     ap.add_argument("--no-cache", dest="cache", action="store_const", const=None,
                     help="render everything again and store nothing")
+    ap.add_argument("--clutter-null-rank", type=int, default=0,
+                    help="run the front end with this clutter null (its features then also "
+                    "hold null_db, cached for models trained on it; 0: the model's own)")
     ap.add_argument("--within", default="3",
                     help="distances (m, comma-separated): also the operating point at the "
                     "target recall of the major events nearer than each ('' for none)")
@@ -228,6 +234,8 @@ def main() -> None:
     except (ValueError, ConfigError) as exc:
         raise SystemExit(f"error: --within {args.within!r}: {exc}") from None
     fe_cfg = NeuralDetector(load_model(args.model or BUILTIN_NPZ)).fe_cfg  # the model's own
+    if args.clutter_null_rank:  # its features unchanged, plus null_db in the cache
+        fe_cfg = replace(fe_cfg, clutter_null_rank=args.clutter_null_rank)
     todo = jobs(args.scale)
     audio_h = sum(j[2] for j in todo) / 3600
     cached = sum(1 for j in todo

@@ -181,3 +181,40 @@ def test_baseband_tap_sees_the_clutter_free_baseband_whole_and_chunk_invariant()
     spec = np.abs(np.fft.fft(tail)) ** 2
     freqs = np.fft.fftfreq(tail.size, 1.0 / fe.fs_bb_hz)
     assert freqs[np.argmax(spec)] == pytest.approx(2 * v * f0 / C, abs=2.0)
+
+
+def test_clutter_null_features_remove_a_lasting_mover_and_stream_bit_identically():
+    # one echo approaching for 4 s from a fixed direction (the same phase at every mic): the
+    # room's only lasting mover, so once the null is warm (3 s) it is projected out of null_db
+    # while doppler_db keeps it; any chunking gives the same bits
+    fs, f0, v = 96000, 40000.0, 0.8
+    x = tone_scene(fs, f0, 4.0, [(-40, radial(v, r0_m=4.0))], n_mics=3, noise_dbfs=-100)
+    cfg = FrontEndConfig(clutter_null_rank=1)
+    ref = FrontEnd(cfg, fs, 3, f0).process(x)
+    got = feed(FrontEnd(cfg, fs, 3, f0), x, [*np.random.default_rng(4).integers(0, 9000, 50)])
+    for name in ("doppler_db", "null_db"):
+        assert np.array_equal(getattr(ref, name), getattr(got, name)), name
+    fe = FrontEnd(cfg, fs, 3, f0)
+    k = int(np.argmin(np.abs(fe.velocity_axis_mps - v)))
+    late = ref.t_end_s > 3.5
+    assert np.mean(ref.doppler_db[late, k]) > -60  # the echo, in the plain features
+    assert np.mean(ref.doppler_db[late, k] - ref.null_db[late, k]) > 20
+    early = ref.t_end_s < 2.5  # before the warm-up ends the null passes everything
+    assert np.allclose(ref.null_db[early], ref.doppler_db[early], atol=1e-3)
+    assert FrontEnd(FrontEndConfig(), fs, 3, f0).process(x).null_db is None
+
+
+def test_clutter_null_needs_a_spare_dimension():
+    # two mics: the speaker null leaves one dimension, so the clutter null passes it whole
+    x = tone_scene(48000, 20000.0, 1.0, [(-40, radial(0.5))], n_mics=2, noise_dbfs=-90)
+    feats = FrontEnd(FrontEndConfig(clutter_null_rank=2), 48000, 2, 20000.0).process(x)
+    assert np.allclose(feats.null_db, feats.doppler_db, atol=1e-4)
+    with pytest.raises(ConfigError, match="clutter_null"):
+        FrontEnd(FrontEndConfig(clutter_null_rank=-1), 48000, 2, 20000.0)
+
+
+def test_cache_key_ignores_the_later_settings_at_their_defaults():
+    base = FrontEndConfig()
+    assert base.key_repr() == repr(base).replace(
+        ", clutter_null_rank=0, clutter_null_tau_s=10.0", "")
+    assert "clutter_null_rank=2" in FrontEndConfig(clutter_null_rank=2).key_repr()

@@ -11,10 +11,21 @@ from uspd.model.simdata import CACHE_VERSION, SceneSpec
 
 
 def version1_key(spec: SceneSpec, fe_cfg: FrontEndConfig) -> str:
-    """The key as CACHE_VERSION 1 computed it, before any later scene setting."""
+    """The key as CACHE_VERSION 1 computed it, before any later scene setting, from the
+    front end's repr as it was before the clutter-null settings existed."""
+    old_repr = repr(fe_cfg).replace(", clutter_null_rank=0, clutter_null_tau_s=10.0", "")
     text = json.dumps([CACHE_VERSION, spec.scene, spec.seed, spec.duration_s, spec.device,
-                       repr(fe_cfg)])
+                       old_repr])
     return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def test_existing_caches_keep_their_keys():
+    # the key of a held-out recording's features, as stored since stop 25
+    # (runs/heldout_cache/far-sitter_900002024_echo_5c5248243b656966.npz)
+    assert SceneSpec("far-sitter", 900002024, 30.0, "echo").key(
+        FrontEndConfig()) == "5c5248243b656966"
+    assert SceneSpec("far-sitter", 900002024, 30.0, "echo").key(
+        FrontEndConfig(clutter_null_rank=2)) != "5c5248243b656966"
 
 
 def test_scenes_without_music_keep_their_version_1_key():

@@ -20,12 +20,13 @@ configured one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
 
 from uspd.dsp.clutter import ClutterFilter, clutter_cutoff_hz
+from uspd.dsp.clutter_null import ClutterNull
 from uspd.dsp.demod import DemodPlan, Demodulator, plan_demod
 from uspd.dsp.features import DB_FLOOR, DopplerAnalyzer, velocity_axis_mps
 from uspd.dsp.music_cancel import MusicCanceller
@@ -56,6 +57,18 @@ class FrontEndConfig:
     music_canceller_tau_s: float = 3.0  # memory of the least-squares fit (s)
     # apply a mic's fit only if it explains > gate x chance (K / N_eff) of its residual; 0: always
     music_canceller_gate: float = 4.0
+    # > 0: also give null_db, the Doppler features after projecting out this many strongest
+    # lasting directions (dsp.clutter_null; at most the mics' dimensions less one) (0: off)
+    clutter_null_rank: int = 0
+    clutter_null_tau_s: float = 10.0  # memory of the null's spatial covariance (s)
+
+    def key_repr(self) -> str:
+        """repr without the settings added after the feature caches were keyed that are at
+        their defaults: what the caches' keys hash, so existing caches stay valid."""
+        later = {"clutter_null_rank": 0, "clutter_null_tau_s": 10.0}
+        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                 if later.get(f.name, object()) != getattr(self, f.name)]
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def validate(self) -> None:
         if self.hop_s <= 0 or self.window_s <= 0 or self.window_s < self.hop_s:
@@ -72,6 +85,8 @@ class FrontEndConfig:
             raise ConfigError("front end: music_canceller_span_s and _tau_s must be > 0")
         if self.music_canceller_gate < 0:
             raise ConfigError("front end: music_canceller_gate must be >= 0")
+        if self.clutter_null_rank < 0 or self.clutter_null_tau_s <= 0:
+            raise ConfigError("front end: need clutter_null_rank >= 0 and clutter_null_tau_s > 0")
 
 
 @dataclass
@@ -82,30 +97,38 @@ class FeatureBlock:
     doppler_db: (n_hops, n_velocity_bins) float32, mean power over mics re carrier, dB.
     per_mic_db: (n_hops, n_mics, n_velocity_bins) float32, dB re each mic's carrier power.
     carrier_dbfs: (n_hops,) received carrier power (dBFS, 0 = full-scale sine), mean over mics.
+    null_db: (n_hops, n_velocity_bins) float32 as doppler_db after the clutter null, or None
+    when the front end has none (clutter_null_rank 0).
     """
 
     t_end_s: NDArray[np.float64]
     doppler_db: NDArray[np.float32]
     per_mic_db: NDArray[np.float32]
     carrier_dbfs: NDArray[np.float64]
+    null_db: NDArray[np.float32] | None = None
 
     @property
     def n_hops(self) -> int:
         return int(self.t_end_s.shape[0])
 
     @staticmethod
-    def concat(blocks: list[FeatureBlock], n_mics: int, n_bins: int) -> FeatureBlock:
-        """Join blocks in time order (empty list -> empty block with the right shapes)."""
+    def concat(blocks: list[FeatureBlock], n_mics: int, n_bins: int,
+               with_null: bool = False) -> FeatureBlock:
+        """Join blocks in time order (empty list -> empty block with the right shapes; its
+        null_db (0, n_bins) if with_null). null_db is kept if every block has one."""
         if not blocks:
             return FeatureBlock(
                 np.zeros(0), np.zeros((0, n_bins), np.float32),
                 np.zeros((0, n_mics, n_bins), np.float32), np.zeros(0),
+                np.zeros((0, n_bins), np.float32) if with_null else None,
             )
+        nulls = [b.null_db for b in blocks]
         return FeatureBlock(
             np.concatenate([b.t_end_s for b in blocks]),
             np.concatenate([b.doppler_db for b in blocks]),
             np.concatenate([b.per_mic_db for b in blocks]),
             np.concatenate([b.carrier_dbfs for b in blocks]),
+            None if any(n is None for n in nulls) else np.concatenate(nulls),
         )
 
 
@@ -159,6 +182,18 @@ class FrontEnd:
             self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps, cfg.n_velocity_bins,
             self.speed_mps, self.n_mics,
         )
+        self._cnull: ClutterNull | None = None
+        if cfg.clutter_null_rank > 0:
+            # leave at least one dimension besides the speaker null's (none: null_db is the
+            # plain features, so a 2-mic device still gives the same inputs)
+            dims = self.n_mics - (1 if self._null.active else 0)
+            rank = max(0, min(cfg.clutter_null_rank, dims - 1))
+            self._cnull = ClutterNull(self.plan.hop_bb, self.hop_s, self.n_mics, rank,
+                                      cfg.clutter_null_tau_s)
+            self._null_analyzer = DopplerAnalyzer(
+                self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps,
+                cfg.n_velocity_bins, self.speed_mps, self.n_mics,
+            )
         self._floor_lin = 10.0 ** (cfg.db_floor / 10.0)
         self._mean_w = np.full(self.n_mics, 1.0 / self.n_mics)
         # floors: features never below db_floor, carrier power never below 1e-20 (-200 dB)
@@ -177,6 +212,9 @@ class FrontEnd:
         self._clutter.reset()
         self._null.reset()
         self._analyzer.reset()
+        if self._cnull is not None:
+            self._cnull.reset()
+            self._null_analyzer.reset()
         if self._music is not None:
             self._ref_demod.reset()
             self._ref_clutter.reset()
@@ -204,7 +242,8 @@ class FrontEnd:
         if n_new == 0:
             self._pending[p:p + x.shape[0]] = x
             self._n_pending += x.shape[0]
-            return FeatureBlock.concat([], self.n_mics, self.cfg.n_velocity_bins)
+            return FeatureBlock.concat([], self.n_mics, self.cfg.n_velocity_bins,
+                                       self._cnull is not None)
         blocks, i = [], 0
         for h0 in range(0, n_new, MAX_HOPS_PER_STEP):  # bounded memory for long chunks
             n = min(MAX_HOPS_PER_STEP, n_new - h0)
@@ -226,7 +265,8 @@ class FrontEnd:
         self._n_pending = rest
         if len(blocks) == 1:
             return blocks[0]
-        return FeatureBlock.concat(blocks, self.n_mics, self.cfg.n_velocity_bins)
+        return FeatureBlock.concat(blocks, self.n_mics, self.cfg.n_velocity_bins,
+                                   self._cnull is not None)
 
     def _frames(self, n: int) -> NDArray[np.float64]:
         """Reusable input frames buffer (n, hop_bb, n_mics, D) float64."""
@@ -268,8 +308,19 @@ class FrontEnd:
         t_end = np.arange(self._n_hops + 1, self._n_hops + 1 + n_new) * self.hop_s
         self._n_hops += n_new
         return FeatureBlock(
-            t_end, comb.astype(np.float32), ratio.astype(np.float32), car_mean.copy()
+            t_end, comb.astype(np.float32), ratio.astype(np.float32), car_mean.copy(),
+            None if self._cnull is None else self._null_features(clean, raw_sq, car),
         )
+
+    def _null_features(self, clean: NDArray, raw_sq: NDArray, car: NDArray) -> NDArray:
+        """(n_hops, n_bins) float32 dB: as doppler_db, of the baseband after the clutter
+        null (re the same carrier power)."""
+        assert self._cnull is not None
+        dop, _ = self._null_analyzer.process(self._cnull.process(clean), raw_sq,
+                                             self.plan.hop_bb)
+        ratio = dop / np.maximum(car, 1e-30)[:, :, None]
+        mean = np.maximum(np.matmul(self._mean_w, ratio), self._floor_lin)
+        return (10.0 * np.log10(mean)).astype(np.float32)
 
     def _cancel_music(self, frames: NDArray, clean: NDArray, k0: int) -> NDArray:
         """Music canceller on (n_mics, n) high-passed baseband; k0 >= 0: first hops, hold the

@@ -39,7 +39,7 @@ class SceneSpec:
         CACHE_VERSION 1 enter only for the scenes that use them, so such a change renders
         again only the scenes it alters (and the others' keys stay what they were)."""
         parts = [CACHE_VERSION, self.scene, self.seed, self.duration_s, self.device,
-                 repr(fe_cfg), *self._later_settings()]
+                 fe_cfg.key_repr(), *self._later_settings()]
         return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
 
     def _later_settings(self) -> list[list]:
