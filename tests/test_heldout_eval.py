@@ -1,23 +1,18 @@
 """benchmarks/heldout_eval.py: the empty families' rate at the whole corpus's threshold."""
 
-import importlib.util
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from benchmark_script import load_benchmark
 from uspd.labels import Labels, Segment
 
 HOP = 0.025
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "heldout_eval.py"
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("heldout_eval", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("heldout_eval")
 
 
 def recording(scene, segments, bursts, duration=60.0):

@@ -1,20 +1,14 @@
 """benchmarks/spatial_probe.py: the adaptive null and the whitened statistic against their
 definitions on synthetic array signals."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "spatial_probe.py"
+from benchmark_script import load_benchmark
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("spatial_probe", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("spatial_probe")
 
 
 def unit(v):
