@@ -12,8 +12,9 @@ clutter-free baseband of every microphone is kept (`FrontEnd.baseband_tap`). Per
 moving velocity bin (|v| > 0.15 m/s) three statistics are formed from the per-bin spatial
 covariance C of the hop's windowed FFT (FFT bins whose centre falls in the velocity bin):
 - power: tr C, the mean power over the mics (what the network's input holds, in dB);
-- null k: tr P C P with P removing the k strongest directions of the baseband's spatial
-  covariance over the last `tau` s: an adaptive null on whatever moves for long (a fan);
+- null k: tr C of the baseband after `uspd.dsp.clutter_null` removed the k strongest
+  directions of its spatial covariance over the last `tau` s (each room through its own
+  null): an adaptive null on whatever moves for long (a fan);
 - whiten: tr(R^-1 C), with R the bin's own running average of C over `tau` s: the detector
   of a new source in clutter of known covariance.
 Each is divided by its median over the bare room's hops per bin, and the maximum over the bins
@@ -84,26 +85,6 @@ def bin_covariance(fe, x: NDArray[np.complex128]) -> NDArray[np.complex128]:
     return cov
 
 
-def null_projectors(x: NDArray[np.complex128], hop: int, tau_hops: float, k: int,
-                    warm_hops: int) -> NDArray[np.complex128]:
-    """(n_hops, m, m): per hop, the projector removing the k strongest eigenvectors of the
-    baseband's spatial covariance averaged (first-order, tau_hops) over the previous hops."""
-    m, n = x.shape
-    n_hops = n // hop
-    alpha = 1.0 - np.exp(-1.0 / tau_hops)
-    eye = np.eye(m)
-    out = np.broadcast_to(eye, (n_hops, m, m)).astype(complex)
-    r = np.zeros((m, m), complex)
-    for h in range(n_hops):
-        if h >= warm_hops and k > 0:
-            u = np.linalg.eigh(r)[1][:, -k:]
-            out[h] = eye - u @ u.conj().T
-        seg = x[:, h * hop:(h + 1) * hop]
-        c = seg @ seg.conj().T / hop
-        r = c if h == 0 else r + alpha * (c - r)
-    return out
-
-
 def whitened(cov: NDArray[np.complex128], tau_hops: float, warm_hops: int,
              loading: float = 1e-3) -> NDArray[np.float64]:
     """(n_hops, n_bins) tr(R^-1 C) with R each bin's running average of C over the previous
@@ -132,6 +113,7 @@ def separability(stat: NDArray, bare: NDArray, moving: NDArray, major: NDArray,
 
 
 def probe(spec: str, tau_s: float) -> dict[str, float]:
+    from uspd.dsp.clutter_null import ClutterNull
     from uspd.dsp.frontend import FrontEndConfig
     from uspd.sim.library import make_scene
     from uspd.sim.render import scene_labels
@@ -162,10 +144,11 @@ def probe(spec: str, tau_s: float) -> dict[str, float]:
     row["power"] = separability(power(cov), power(cov_b), moving, major, ok)
     for k in (1, 2):
         if k <= fe.n_mics - 2:  # the speaker null has already taken one dimension
-            p = null_projectors(x, hop, tau, k, warm)  # from the scene as the device hears it
-            pc = np.einsum("hab,hvbc,hdc->hvad", p, cov, p.conj())
-            pb = np.einsum("hab,hvbc,hdc->hvad", p, cov_b, p.conj())
-            row[f"null {k}"] = separability(power(pc), power(pb), moving, major, ok)
+            # each room through its own null, as the device would run it (uspd.dsp.clutter_null)
+            nulled = [bin_covariance(fe, ClutterNull(hop, fe.hop_s, fe.n_mics, k, tau_s,
+                                                     WARM_UP_S).process(b)) for b in (x, xb)]
+            row[f"null {k}"] = separability(power(nulled[0]), power(nulled[1]), moving,
+                                            major, ok)
     if fe.n_mics >= 2:
         row["whiten"] = separability(whitened(cov, tau, warm), whitened(cov_b, tau, warm),
                                      moving, major, ok)
