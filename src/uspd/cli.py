@@ -317,6 +317,9 @@ def train(
                                           "default model (asks before replacing).")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="With --install: replace the shipped "
                                       "model without asking.")] = False,
+    render_only: Annotated[bool, typer.Option(help="Only render the recipe's scenes into its "
+                                              "feature cache (a later run trains on them).")]
+    = False,
 ) -> None:
     """Train the neural motion classifier on simulated data (needs torch: uspd[train])."""
     try:
@@ -329,7 +332,7 @@ def train(
     from uspd.model.train_job import run_training
 
     res = run_training(config, out_dir, install=install, confirm=None if yes else ask,
-                       echo=typer.echo, progress=_progress)
+                       echo=typer.echo, progress=_progress, render_only=render_only)
     typer.echo(f"wrote {res}")
 
 

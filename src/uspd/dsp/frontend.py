@@ -132,6 +132,14 @@ class FeatureBlock:
         )
 
 
+def stacked_features(feats: FeatureBlock) -> NDArray[np.float32]:
+    """(n_hops, n_bins) doppler_db, or (n_hops, 2 n_bins) doppler_db then null_db when the
+    block has the clutter null's: what the recipes' feature caches hold and networks read."""
+    if feats.null_db is None:
+        return np.asarray(feats.doppler_db, np.float32)
+    return np.concatenate([feats.doppler_db, feats.null_db], axis=1).astype(np.float32)
+
+
 class FrontEnd:
     """Streaming Doppler front end for one device (fixed rate, mic count and carrier)."""
 

@@ -8,10 +8,11 @@ from TEST_SEED0, which no recipe may reach.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from uspd.config import load_toml, override
+from uspd.dsp.frontend import FrontEndConfig
 from uspd.errors import ConfigError
 
 TRAIN_LONG_OFFSET = 100_000  # long training recordings: data.seed + this
@@ -53,6 +54,22 @@ class DataConfig:
     train_long_s: float = 120.0
     hard_negatives: tuple[str, ...] = ()  # lists written by `uspd mine`, added to training
     hard_negative_weight: float = 3.0  # sampling weight of their windows (others: 1)
+    # front-end settings (uspd.dsp.frontend.FrontEndConfig fields) the features are made
+    # with, e.g. {clutter_null_rank = 2}; the model records them and its detector uses them
+    front_end: dict = field(default_factory=dict)
+
+    def fe_cfg(self) -> FrontEndConfig:
+        """The front end of this recipe's features (a one-line error for a bad setting)."""
+        known = {f.name for f in fields(FrontEndConfig)}
+        unknown = sorted(set(self.front_end) - known)
+        if unknown:
+            raise ConfigError(f"data.front_end: unknown setting(s) {', '.join(unknown)}")
+        try:
+            cfg = FrontEndConfig(**self.front_end)
+        except TypeError as exc:
+            raise ConfigError(f"data.front_end: {exc}") from None
+        cfg.validate()
+        return cfg
 
 
 MINE_FAMILIES = {
@@ -136,6 +153,7 @@ def load_recipe(path: str | Path | None) -> Recipe:
         raise ConfigError("mine.candidates would reach the validation seeds")
     if data.hard_negative_weight <= 0:
         raise ConfigError("data.hard_negative_weight must be > 0")
+    data.fe_cfg()  # a bad front-end setting fails here, before any rendering
     return Recipe(data=data, mine=mine, train=train,
                   out_dir=str(table.get("out_dir", "runs/train")))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from uspd.dsp.frontend import FrontEnd, FrontEndConfig
+from uspd.dsp.frontend import FeatureBlock, FrontEnd, FrontEndConfig, stacked_features
 from uspd.labels import Labels
 from uspd.model.dataset import Recording, per_hop_targets
 
@@ -68,9 +68,10 @@ def features_of_scene(spec: SceneSpec, fe_cfg: FrontEndConfig) -> Recording:
             carrier = resolve_carrier(block, scene.fs_hz, "auto", fe_cfg)
             fe = FrontEnd(fe_cfg, scene.fs_hz, block.shape[1], carrier)
         parts.append(fe.process(block))
-    feats = [p for p in parts if p.n_hops]
-    t_end = np.concatenate([p.t_end_s for p in feats])
-    x = np.concatenate([p.doppler_db for p in feats]).astype(np.float32)
+    feats = FeatureBlock.concat([p for p in parts if p.n_hops], fe.n_mics,
+                                fe_cfg.n_velocity_bins, fe_cfg.clutter_null_rank > 0)
+    t_end = feats.t_end_s
+    x = stacked_features(feats)
     labels = scene_labels(scene)
     return Recording(x, per_hop_targets(labels, t_end), t_end, labels)
 

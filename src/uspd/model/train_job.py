@@ -56,8 +56,10 @@ def run_training(
     confirm: Callable[[str], bool] | None = None,
     echo: Callable[[str], None] = print,
     progress=None,
+    render_only: bool = False,
 ) -> Path:
-    """Run the recipe at `config` (defaults if None); returns the written .npz path."""
+    """Run the recipe at `config` (defaults if None); returns the written .npz path, or with
+    render_only the feature cache directory once every scene is rendered (no training)."""
     from uspd.model.mining import read_hard_negatives
     from uspd.model.recipe import (
         VAL_OFFSET,
@@ -84,7 +86,11 @@ def run_training(
     val_specs = validation_specs(d)
     train_recs = _simulate(train_specs, "training set", d, progress)
     val_recs = _simulate(val_specs, "validation set", d, progress)
-    cfg = replace(recipe.train, feature=asdict(FrontEndConfig()))
+    if render_only:
+        echo(f"rendered {len(train_recs)} training and {len(val_recs)} validation scenes "
+             f"into {d.cache_dir}")
+        return Path(d.cache_dir)
+    cfg = replace(recipe.train, feature=asdict(d.fe_cfg()))
     model_path = _train_members(cfg, train_recs, val_recs, out, weights, echo)
     manifest_path = model_path.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text())
@@ -163,11 +169,12 @@ def validation_specs(data: DataConfig) -> list[SceneSpec]:
 
 def _simulate(specs, what: str, data, progress=None):
     """Cached feature recordings of `specs` (data: the recipe's DataConfig), with a bar."""
+    fe_cfg = data.fe_cfg()
     if progress is None:
-        return build_recordings(specs, data.cache_dir, workers=data.workers)
+        return build_recordings(specs, data.cache_dir, fe_cfg, workers=data.workers)
     with progress() as bar:
         task = bar.add_task(f"simulating {what} ({len(specs)} scenes)", total=len(specs))
-        return build_recordings(specs, data.cache_dir, workers=data.workers,
+        return build_recordings(specs, data.cache_dir, fe_cfg, workers=data.workers,
                                 progress=lambda i, n: bar.update(task, completed=i))
 
 
