@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from heldout_eval import cache_path, jobs, read_cached
+from uspd.dsp.frontend import stacked_features
 
 RECALLS = (0.95, 0.97, 0.98, 0.99)
 
@@ -56,7 +57,7 @@ def heldout_items(scale: float, fe_cfg, cache: str) -> list[tuple[Item, np.ndarr
             sys.exit(f"error: no cached features for {job[0]} seed {job[1]} in {cache}; run "
                      f"benchmarks/heldout_eval.py --scale {scale:g} first")
         feats, labels = read_cached(path)
-        out.append((Item(job[0], feats.t_end_s, labels), feats.doppler_db))
+        out.append((Item(job[0], feats.t_end_s, labels), stacked_features(feats)))
     return out
 
 

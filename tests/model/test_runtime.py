@@ -78,6 +78,7 @@ def test_budget():
 HISTORY_ARCH = Arch(history_delay_hops=20, history_decay_db_per_hop=0.5)
 ECHO_ARCH = Arch(history_delay_hops=20, history_decay_db_per_hop=0.5, echo_min_lag_hops=10,
                  echo_max_lag_hops=60, echo_lag_step_hops=5, echo_window_hops=4)
+NULL_ARCH = Arch(history_delay_hops=20, history_decay_db_per_hop=0.5, null_inputs=True)
 
 
 def test_budget_with_history():
@@ -129,11 +130,20 @@ def test_model_inputs_append_history_only_when_the_arch_has_one():
     assert np.array_equal(e[:, 80:], ECHO_ARCH.memories()[1].process(x).astype(np.float32))
 
 
+def test_null_inputs_pass_through_and_the_history_reads_the_plain_features():
+    x = random_feats(60, 80)  # doppler_db then null_db
+    u = model_inputs(NULL_ARCH, x)
+    assert NULL_ARCH.n_features == 80 and NULL_ARCH.n_inputs == 120 == u.shape[1]
+    assert np.array_equal(u[:, :80], x)
+    assert np.array_equal(u[:, 80:], model_inputs(HISTORY_ARCH, x[:, :40])[:, 40:])
+    assert Arch.from_json(NULL_ARCH.to_json()) == NULL_ARCH
+
+
 @pytest.mark.parametrize("arch", [None, Arch(n_bins=24, channels=8, kernel=2, dilations=(1, 3)),
-                                  HISTORY_ARCH, ECHO_ARCH])
+                                  HISTORY_ARCH, ECHO_ARCH, NULL_ARCH])
 def test_parity_torch_vs_numpy(arch):
     m = random_model(0, arch)
-    x = random_feats(150, m.arch.n_bins)
+    x = random_feats(150, m.arch.n_features)
     with torch.no_grad():
         ref = m(torch.from_numpy(model_inputs(m.arch, x))[None]).numpy()[0]
     net = StreamingTCN(m.arch, weights_of(m))
@@ -142,10 +152,10 @@ def test_parity_torch_vs_numpy(arch):
     assert np.abs(ref).max() > 0.1  # a meaningful comparison, not zeros vs zeros
 
 
-@pytest.mark.parametrize("arch", [None, HISTORY_ARCH, ECHO_ARCH])
+@pytest.mark.parametrize("arch", [None, HISTORY_ARCH, ECHO_ARCH, NULL_ARCH])
 def test_streaming_any_chunking_identical(arch):
     m = random_model(2, arch)
-    x = random_feats(120)
+    x = random_feats(120, m.arch.n_features)
     whole = StreamingTCN(m.arch, weights_of(m)).process(x)
     net = StreamingTCN(m.arch, weights_of(m))
     rng = np.random.default_rng(0)

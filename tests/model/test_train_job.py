@@ -8,7 +8,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from uspd.errors import ConfigError
+from uspd.dsp.frontend import FrontEndConfig
+from uspd.errors import ConfigError, InputError
 from uspd.model.dataset import MAJOR, NOTHING
 from uspd.model.mining import MinedScene, write_hard_negatives
 from uspd.model.recipe import load_recipe
@@ -90,6 +91,45 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
     bad.write_text("[evaluate]\nx = 1\n")
     with pytest.raises(ConfigError, match="evaluate"):
         load_recipe(bad)
+    for front_end, match in (("{clutter_nul_rank = 2}", "clutter_nul_rank"),
+                             ("{clutter_null_rank = -1}", "clutter_null_rank")):
+        bad.write_text(f"[data]\nfront_end = {front_end}\n")
+        with pytest.raises(ConfigError, match=match):
+            load_recipe(bad)
+
+
+def test_a_clutter_null_recipe_trains_a_model_whose_detector_runs_that_front_end(tmp_path):
+    cfg = tmp_path / "null.toml"
+    cfg.write_text(
+        f'out_dir = "{tmp_path / "out"}"\n'
+        "[data]\ntrain_random = 0\nval_random = 0\nduration_s = 5.0\nworkers = 1\n"
+        f'cache_dir = "{tmp_path / "cache"}"\nfront_end = {{clutter_null_rank = 1}}\n'
+        'train_named = {walk-in = 2, empty-fan = 1}\nval_named = {walk-in = 1, empty-quiet = 1}\n'
+        "[train]\nepochs = 1\nsteps_per_epoch = 3\nbatch = 8\nprogress = false\n"
+        "[train.arch]\nnull_inputs = true\n"
+    )
+    path = run_training(cfg, None, echo=lambda s: None)
+    bundle = load_model(path)
+    assert bundle.arch.null_inputs and bundle.manifest["feature"]["clutter_null_rank"] == 1
+    from uspd.dsp.frontend import FrontEnd
+    from uspd.model.runtime import NeuralDetector
+    from uspd.sim.library import make_scene
+    from uspd.sim.render import render
+
+    det = NeuralDetector(bundle)
+    assert det.fe_cfg.clutter_null_rank == 1
+    rec = render(make_scene("walk-in", seed=77, duration_s=3.0))
+    fe = FrontEnd(det.fe_cfg, rec.fs_hz, rec.audio.shape[1], rec.labels.carrier_hz)
+    feats = fe.process(rec.audio)
+    assert feats.null_db is not None
+    assert det.process(feats).score.shape == (feats.n_hops,)
+    plain = FrontEnd(FrontEndConfig(), rec.fs_hz, rec.audio.shape[1], rec.labels.carrier_hz)
+    with pytest.raises(ConfigError, match="clutter null"):
+        det.process(plain.process(rec.audio))
+    # features without the null's columns are refused by training with a clear error
+    cfg.write_text(cfg.read_text().replace("front_end = {clutter_null_rank = 1}\n", ""))
+    with pytest.raises(InputError, match="null_inputs"):
+        run_training(cfg, tmp_path / "out2", echo=lambda s: None)
 
 
 def test_long_training_scenes_have_seeds_and_length_of_their_own(tmp_path):

@@ -25,9 +25,13 @@ class BinMemory:
 
 
 def with_memories(x: NDArray, memories: list[BinMemory]) -> NDArray[np.float32]:
-    """Features x (n_hops, n_bins) raw dB with each memory's output appended, advancing the
-    memories; in float32, the precision training sees (runtime.model_inputs)."""
+    """Features x (n_hops, n_features) raw dB with each memory's output appended, advancing
+    the memories, which read the first n_bins columns (the plain Doppler features; any after
+    them, the clutter null's, pass through); in float32, the precision training sees
+    (runtime.model_inputs)."""
     x32 = np.asarray(x, np.float32)
     if not memories:
         return x32
-    return np.concatenate([x32, *(m.process(x32).astype(np.float32) for m in memories)], axis=1)
+    plain = x32[:, :memories[0].n_bins]
+    return np.concatenate([x32, *(m.process(plain).astype(np.float32) for m in memories)],
+                          axis=1)

@@ -44,15 +44,18 @@ class MinedScene:
     empty_s: float
 
 
-def score_candidate(detector: NeuralDetector, spec: SceneSpec, rec: Recording) -> MinedScene:
+def score_candidate(detector: NeuralDetector, spec: SceneSpec, rec: Recording,
+                    n_bins: int | None = None) -> MinedScene:
     """Run `detector` (reset first) over the feature recording `spec` made; score its empty
-    time."""
+    time. n_bins: the plain Doppler columns of rec.features, the rest being the clutter
+    null's (None: all plain)."""
     detector.reset()
     n = rec.features.shape[0]
-    block = FeatureBlock(
-        t_end_s=np.asarray(rec.t_end_s, float), doppler_db=rec.features,
-        per_mic_db=np.zeros((n, 0, rec.features.shape[1]), np.float32),
-        carrier_dbfs=np.zeros(n),
+    n_bins = rec.features.shape[1] if n_bins is None else n_bins
+    block = FeatureBlock(  # the cache holds doppler_db, then null_db if the front end has it
+        t_end_s=np.asarray(rec.t_end_s, float), doppler_db=rec.features[:, :n_bins],
+        per_mic_db=np.zeros((n, 0, n_bins), np.float32), carrier_dbfs=np.zeros(n),
+        null_db=rec.features[:, n_bins:] if rec.features.shape[1] > n_bins else None,
     )
     res = evaluate_recording(detector.process(block), rec.labels)
     peak = float(res.fa_score.max()) if res.fa_score.size else -np.inf
@@ -65,7 +68,9 @@ def mine(
     """Score every candidate (specs[i] made recs[i]); highest peak score first."""
     if len(specs) != len(recs):
         raise InputError("mine: one recording per candidate scene")
-    out = [score_candidate(detector, s, r) for s, r in zip(specs, recs, strict=True)]
+    bundle = getattr(detector, "bundle", None)  # a NeuralDetector's model knows its bins
+    n_bins = bundle.arch.n_bins if bundle is not None else None
+    out = [score_candidate(detector, s, r, n_bins) for s, r in zip(specs, recs, strict=True)]
     return sorted(out, key=lambda m: -m.peak_score)
 
 

@@ -41,7 +41,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from uspd.detect import Decisions
-from uspd.dsp.frontend import FeatureBlock, FrontEndConfig
+from uspd.dsp.frontend import FeatureBlock, FrontEndConfig, stacked_features
 from uspd.errors import ConfigError, InputError, MissingComponentError
 from uspd.model.echo import RepeatEcho, lags_of
 from uspd.model.memory import FLOOR_DB, BinMemory, with_memories
@@ -51,10 +51,12 @@ CLASSES = ("nothing", "non_human", "minor", "major")
 FORMAT = "uspd-neural-v1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins", "speaker_null",
-                "music_canceller", "music_canceller_gate")
+                "music_canceller", "music_canceller_gate", "clutter_null_rank",
+                "clutter_null_tau_s")
 DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
 # front-end settings that models from before the setting existed were trained with
-FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0}
+FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0,
+                  "clutter_null_rank": 0, "clutter_null_tau_s": 10.0}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class Arch:
     echo_max_lag_hops: int = 0  # the longest lag the echo looks back (hops)
     echo_lag_step_hops: int = 1  # spacing of the lags tried (hops)
     echo_window_hops: int = 1  # hops matched per lag
+    # True: the features are doppler_db then the clutter null's null_db (n_bins more inputs;
+    # the front end needs clutter_null_rank > 0); the memories read doppler_db alone
+    null_inputs: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "tcn", **{k: getattr(self, k) for k in self.__dataclass_fields__}}
@@ -90,15 +95,22 @@ class Arch:
                 echo_max_lag_hops=int(d.get("echo_max_lag_hops", 0)),
                 echo_lag_step_hops=int(d.get("echo_lag_step_hops", 1)),
                 echo_window_hops=int(d.get("echo_window_hops", 1)),
+                null_inputs=bool(d.get("null_inputs", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"model manifest: bad architecture: {exc}") from exc
 
     @property
+    def n_features(self) -> int:
+        """Columns of the features the network reads: the velocity bins, then the null's."""
+        return self.n_bins * (1 + self.null_inputs)
+
+    @property
     def n_inputs(self) -> int:
-        """Input channels of the first conv: the velocity bins, plus their history and their
-        repeat echo if on."""
-        return self.n_bins * (1 + (self.history_delay_hops > 0) + (self.echo_min_lag_hops > 0))
+        """Input channels of the first conv: the features, plus the velocity bins' history
+        and repeat echo if on."""
+        return self.n_features + self.n_bins * (
+            (self.history_delay_hops > 0) + (self.echo_min_lag_hops > 0))
 
     def memories(self) -> list[BinMemory]:
         """Fresh streaming memories of this arch, in input order: PeakHistory, RepeatEcho."""
@@ -237,7 +249,8 @@ class StreamingTCN:
             memory.reset()
 
     def inputs(self, x: NDArray) -> NDArray[np.float64]:
-        """The network's inputs (n_hops, n_inputs) of the next hops x (n_hops, n_bins) raw dB,
+        """The network's inputs (n_hops, n_inputs) of the next hops x (n_hops, n_features)
+        raw dB,
         advancing the memories, as model_inputs gives them to training. The memories are
         block-size invariant, so whole blocks go through at once."""
         if not self.memories:
@@ -266,11 +279,11 @@ class StreamingTCN:
         return self.head_w @ h + self.head_b
 
     def process(self, x: NDArray) -> NDArray[np.float64]:
-        """x (n_hops, n_bins) raw dB (n_hops may be 0) -> logits (n_hops, n_classes)."""
+        """x (n_hops, n_features) raw dB (n_hops may be 0) -> logits (n_hops, n_classes)."""
         x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.arch.n_bins:
+        if x.ndim != 2 or x.shape[1] != self.arch.n_features:
             raise InputError(
-                f"model expects features (n, {self.arch.n_bins}), got {tuple(x.shape)}"
+                f"model expects features (n, {self.arch.n_features}), got {tuple(x.shape)}"
             )
         out = np.zeros((x.shape[0], self.arch.n_classes))
         u = self.inputs(x)
@@ -546,7 +559,11 @@ class NeuralDetector:
         self._recent = np.zeros(self.score_hops - 1)  # last p_human values (warm-up: 0)
 
     def process(self, feats: FeatureBlock) -> Decisions:
-        logits = self.net.process(feats.doppler_db)
+        if self.bundle.arch.null_inputs and feats.null_db is None:
+            raise ConfigError("this neural model reads the clutter null's features; run it "
+                              "on the front end its manifest names")
+        logits = self.net.process(stacked_features(feats) if self.bundle.arch.null_inputs
+                                  else feats.doppler_db)
         probs = softmax(logits)
         score = p_human(probs)
         # warm-up: until the receptive field is filled with real features, the network sees

@@ -217,10 +217,11 @@ def train_model(
     if not train or not val:
         raise InputError("train: need at least one training and one validation recording")
     for r in train + val:
-        if r.features.shape[1] != cfg.arch.n_bins:
+        if r.features.shape[1] != cfg.arch.n_features:
             raise InputError(
-                f"train: features have {r.features.shape[1]} bins, the network expects "
-                f"{cfg.arch.n_bins}"
+                f"train: features have {r.features.shape[1]} columns, the network expects "
+                f"{cfg.arch.n_features} (null_inputs needs data.front_end.clutter_null_rank "
+                "> 0)"
             )
     # the network's inputs (features + history channels if any), computed once per recording
     train = [dataclasses.replace(r, features=model_inputs(cfg.arch, r.features)) for r in train]
