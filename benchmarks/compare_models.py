@@ -172,14 +172,15 @@ def main() -> None:
                     help="also FA/h at 99 %% recall of the major events nearer than each of "
                     "these distances (m, comma-separated)")
     args = ap.parse_args()
-    try:
-        args.within = tuple(float(x) for x in args.within.split(",") if x.strip())
-    except ValueError:
-        sys.exit(f"error: --within: expected numbers separated by commas, got '{args.within}'")
-    if any(d <= 0 for d in args.within):
-        sys.exit("error: --within: distances must be positive")
-    use_torch("compare_models.py")
+    from uspd.config import float_list
     from uspd.errors import UspdError
+    from uspd.evaluate import EvalConfig
+
+    try:  # checked as the evaluation checks it
+        args.within = EvalConfig(within_m=float_list(args.within, "--within")).within_m
+    except UspdError as exc:
+        sys.exit(f"error: {exc}")
+    use_torch("compare_models.py")
     from uspd.model.runtime import NeuralDetector, load_model
 
     try:

@@ -223,16 +223,16 @@ def main() -> None:
 
     from rich.progress import Progress
 
+    from uspd.config import float_list
     from uspd.errors import ConfigError
     from uspd.evaluate import EvalConfig, compare, evaluate_corpus, plot_det
     from uspd.model.runtime import NeuralDetector, load_model
     from uspd.model.train_job import BUILTIN_NPZ
 
     try:
-        eval_cfg = EvalConfig(within_m=tuple(float(x) for x in args.within.split(",")
-                                             if x.strip()))
-    except (ValueError, ConfigError) as exc:
-        raise SystemExit(f"error: --within {args.within!r}: {exc}") from None
+        eval_cfg = EvalConfig(within_m=float_list(args.within, "--within"))
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
     fe_cfg = NeuralDetector(load_model(args.model or BUILTIN_NPZ)).fe_cfg  # the model's own
     if args.clutter_null_rank:  # its features unchanged, plus null_db in the cache
         fe_cfg = replace(fe_cfg, clutter_null_rank=args.clutter_null_rank)

@@ -14,6 +14,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from uspd.config import float_list
 from uspd.errors import ConfigError, UspdError
 
 app = typer.Typer(
@@ -262,8 +263,8 @@ def evaluate(
     from uspd.runner import run_detectors
 
     _one_line_warnings()
-    eval_cfg = EvalConfig(range_edges_m=_floats(range_edges, "--range-edges"),
-                          within_m=_floats(within, "--within"))
+    eval_cfg = EvalConfig(range_edges_m=float_list(range_edges, "--range-edges"),
+                          within_m=float_list(within, "--within"))
     names = [d.strip() for d in detector.split(",") if d.strip()]
     fe_cfg = _register_neural(model, names, threshold)
     for path in (det_png, json_out):
@@ -287,14 +288,6 @@ def evaluate(
     if json_out is not None:
         json_out.write_text(json.dumps({n: r.to_dict() for n, r in reports.items()}, indent=1))
         typer.echo(f"wrote {json_out}")
-
-
-def _floats(text: str, option: str) -> tuple[float, ...]:
-    """'2,3,4' -> (2.0, 3.0, 4.0); anything else a one-line ConfigError naming the option."""
-    try:
-        return tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise ConfigError(f"{option}: expected numbers separated by commas, got '{text}'") from None
 
 
 def ask(question: str) -> bool:

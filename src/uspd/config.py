@@ -75,3 +75,11 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 def load_into(instance: T, path: str | Path) -> T:
     """Defaults from `instance`, overridden by the TOML file at `path`."""
     return override(instance, load_toml(path))
+
+
+def float_list(text: str, option: str) -> tuple[float, ...]:
+    """'2,3,4' -> (2.0, 3.0, 4.0); anything else a one-line ConfigError naming the option."""
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ConfigError(f"{option}: expected numbers separated by commas, got '{text}'") from None
