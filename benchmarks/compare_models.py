@@ -17,7 +17,8 @@ come from the caches that training (`runs/cache`) and heldout_eval.py (`runs/hel
 write; a missing one is an error that says which command fills it.
 
     .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
-        [--recipe configs/shipped.toml] [--no-validation] [--within 3,4]
+        [--recipe configs/shipped.toml] [--no-validation] [--within 3,4] [--seed0 950000000]
+        [--clutter-null-rank 2]
 
 A model written A.npz+B.npz is the average of the members' p_human (an ensemble; its warm-up
 is the longest member's, its hold and deployed logic the first member's, which were tuned for
@@ -36,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-from heldout_eval import cache_path, jobs, read_cached
+from heldout_eval import add_seed0_arg, cache_path, check_seed0, jobs, read_cached
 from uspd.dsp.frontend import stacked_features
+from uspd.model.recipe import TEST_SEED0
 
 RECALLS = (0.95, 0.97, 0.98, 0.99)
 
@@ -49,14 +51,27 @@ class Item:
         self.family, self.t_end_s, self.labels = family, t_end_s, labels
 
 
-def heldout_items(scale: float, fe_cfg, cache: str) -> list[tuple[Item, np.ndarray]]:
+def heldout_items(scale: float, fe_cfg, cache: str, seed0: int = TEST_SEED0,
+                  null_rank: int = 0) -> list[tuple[Item, np.ndarray]]:
+    """Each held-out recording's labels and the features a model on `fe_cfg` reads. With
+    null_rank, a model without the clutter null reads its features from the caches made with
+    that null (the null adds null_db and leaves the rest bit-identical), so one render serves
+    both kinds of model."""
+    from dataclasses import replace
+
+    read_cfg = fe_cfg
+    if null_rank and not fe_cfg.clutter_null_rank:
+        read_cfg = replace(fe_cfg, clutter_null_rank=null_rank)
     out = []
-    for job in jobs(scale):
-        path = cache_path(cache, job, fe_cfg)
+    for job in jobs(scale, seed0):
+        path = cache_path(cache, job, read_cfg)
         if path is None or not path.exists():
             sys.exit(f"error: no cached features for {job[0]} seed {job[1]} in {cache}; run "
-                     f"benchmarks/heldout_eval.py --scale {scale:g} first")
+                     f"benchmarks/heldout_eval.py --scale {scale:g} --seed0 {seed0} with "
+                     "that model first")
         feats, labels = read_cached(path)
+        if read_cfg is not fe_cfg:
+            feats = replace(feats, null_db=None)
         out.append((Item(job[0], feats.t_end_s, labels), stacked_features(feats)))
     return out
 
@@ -171,7 +186,13 @@ def main() -> None:
     ap.add_argument("--within", default="",
                     help="also FA/h at 99 %% recall of the major events nearer than each of "
                     "these distances (m, comma-separated)")
+    ap.add_argument("--clutter-null-rank", type=int, default=0,
+                    help="read the held-out features of models without the clutter null from "
+                    "the caches of heldout_eval.py --clutter-null-rank K (or of a model with "
+                    "that null): one render serves both")
+    add_seed0_arg(ap)
     args = ap.parse_args()
+    check_seed0(args.seed0)
     from uspd.config import float_list
     from uspd.errors import UspdError
     from uspd.evaluate import EvalConfig
@@ -194,7 +215,7 @@ def main() -> None:
             sys.exit(f"error: the members of {m} were trained on different front ends")
         fe_cfgs[m] = NeuralDetector(members[0]).fe_cfg
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; held-out scale "
-          f"{args.scale:g}, validation of {args.recipe}")
+          f"{args.scale:g} (seeds {args.seed0}+), validation of {args.recipe}")
     t0 = time.perf_counter()
     try:
         run_all(args, bundles, fe_cfgs)
@@ -206,8 +227,9 @@ def main() -> None:
 def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
     """Score every model on validation, then on the held-out corpus, and print the tables."""
     sets = [("validation", lambda fe: validation_items(args.recipe, fe)),
-            (f"held-out, scale {args.scale:g}",
-             lambda fe: heldout_items(args.scale, fe, args.cache))]
+            (f"held-out, scale {args.scale:g}, seeds {args.seed0}+",
+             lambda fe: heldout_items(args.scale, fe, args.cache, args.seed0,
+                                      args.clutter_null_rank))]
     for title, load in sets[args.no_validation:]:
         rows, cached = {}, {}
         for m, b in bundles.items():

@@ -27,7 +27,7 @@ from collections import Counter
 import numpy as np
 
 from compare_models import deployed_decisions, heldout_items, scores_of, use_torch
-from heldout_eval import jobs
+from heldout_eval import add_seed0_arg, check_seed0, jobs
 
 
 def describe(family: str, seed: int, duration_s: float, device: str) -> str:
@@ -61,7 +61,9 @@ def main() -> None:
     ap.add_argument("--weakest", type=int, default=15, help="weakest major events to list")
     ap.add_argument("--recordings", type=int, default=12,
                     help="recordings with the most false alarms at the threshold to list")
+    add_seed0_arg(ap)
     args = ap.parse_args()
+    check_seed0(args.seed0)
     use_torch("heldout_tail.py")
     from uspd.detect import Decisions
     from uspd.errors import UspdError
@@ -75,8 +77,8 @@ def main() -> None:
         bundle = load_model(args.model or BUILTIN_NPZ)
     except UspdError as exc:
         sys.exit(f"error: {exc}")
-    data = heldout_items(args.scale, NeuralDetector(bundle).fe_cfg, args.cache)
-    todo = jobs(args.scale)
+    data = heldout_items(args.scale, NeuralDetector(bundle).fe_cfg, args.cache, args.seed0)
+    todo = jobs(args.scale, args.seed0)
     items = [it for it, _ in data]
     scores = scores_of([bundle], [x for _, x in data])
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision

@@ -44,3 +44,20 @@ def test_empty_family_rate_counts_only_empty_families_above_the_threshold():
     assert got["x"]["fa_per_hour"] == pytest.approx(2 / (120 / 3600))
     # above both fan alarms: none left
     assert mod.empty_family_rates(results, ["x"], {"x": 0.95})["x"]["false_alarms"] == 0
+
+
+def test_confirmation_corpus_is_the_same_suite_on_seeds_no_other_corpus_uses():
+    mod = load_script()
+    held, confirm = mod.jobs(6.5), mod.jobs(6.5, mod.CONFIRM_SEED0)
+    # the same families, durations and devices, in the same order
+    assert [(f, d, dev) for f, _, d, dev in held] == [(f, d, dev) for f, _, d, dev in confirm]
+    held_seeds, confirm_seeds = {j[1] for j in held}, {j[1] for j in confirm}
+    assert len(confirm_seeds) == len(confirm) and not held_seeds & confirm_seeds
+    assert min(confirm_seeds) == mod.CONFIRM_SEED0
+
+
+def test_seed0_below_the_test_seeds_is_a_one_line_error():
+    mod = load_script()
+    assert mod.check_seed0(mod.CONFIRM_SEED0) == mod.CONFIRM_SEED0
+    with pytest.raises(SystemExit, match="at least 900000000"):
+        mod.check_seed0(mod.TEST_SEED0 - 1)
