@@ -134,3 +134,38 @@ def test_detectors_on_stored_features_decide_as_streaming():
             assert np.array_equal(getattr(run.decisions[name], field),
                                   getattr(again[name], field)), (name, field)
     assert run.decisions["baseline"].motion.any()
+
+
+def test_a_model_on_another_front_end_runs_on_its_own_without_the_caller_naming_it(
+        monkeypatch):
+    # a model trained with the clutter null (a kept candidate) registered as "neural": runs
+    # without an explicit front end use its front end; the baseline beside it decides as it
+    # does on the default front end (the null adds features and changes none)
+    from pathlib import Path
+
+    from uspd.detect import FRONT_ENDS, front_end_for
+    from uspd.dsp.frontend import FrontEndConfig
+    from uspd.model.train_job import register_neural
+    from uspd.runner import run_detectors
+
+    monkeypatch.setitem(DETECTORS, "neural", DETECTORS.get("neural"))  # restored afterwards
+    monkeypatch.setitem(FRONT_ENDS, "neural", FRONT_ENDS.get("neural"))
+    model = Path(__file__).parents[1] / "docs" / "candidates" / "null2_seed1.npz"
+    fe_cfg = register_neural(model)
+    assert fe_cfg.clutter_null_rank == 2 and front_end_for(["baseline", "neural"]) == fe_cfg
+    assert front_end_for(["baseline"]) == FrontEndConfig()
+    x = walker_scene(96000, 40000.0, 4.0, 1.5, 3.0, n_mics=4)
+    run = run_detectors(ArraySource(x, 96000), ["baseline", "neural"], keep_features=True)
+    assert run.features.null_db is not None
+    plain = run_detectors(ArraySource(x, 96000), ["baseline"])
+    for field in ("score", "motion"):
+        assert np.array_equal(getattr(run.decisions["baseline"], field),
+                              getattr(plain.decisions["baseline"], field))
+    # two detectors that need different front ends cannot share one
+    register_detector("other", DETECTORS["baseline"], FrontEndConfig(clutter_null_rank=1))
+    try:
+        with pytest.raises(ConfigError, match="different front ends"):
+            front_end_for(["neural", "other"])
+    finally:
+        DETECTORS.pop("other")
+        FRONT_ENDS.pop("other")

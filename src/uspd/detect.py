@@ -8,7 +8,7 @@ can add theirs with `register_detector`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -67,18 +67,39 @@ def _baseline_factory(fe_cfg: FrontEndConfig) -> Detector:
 
 
 DETECTORS: dict[str, DetectorFactory] = {"baseline": _baseline_factory}
+# the front end a registered detector needs (a neural model's, from its manifest); detectors
+# not listed run on any front end
+FRONT_ENDS: dict[str, FrontEndConfig] = {}
 
 
-def register_detector(name: str, factory: DetectorFactory) -> None:
-    """Make `make_detector(name)` build detectors with factory(front_end_config)."""
+def register_detector(name: str, factory: DetectorFactory,
+                      fe_cfg: FrontEndConfig | None = None) -> None:
+    """Make `make_detector(name)` build detectors with factory(front_end_config); fe_cfg is
+    the front end they need (None: any), which runs without an explicit one then use."""
     DETECTORS[name] = factory
+    if fe_cfg is None:
+        FRONT_ENDS.pop(name, None)
+    else:
+        FRONT_ENDS[name] = fe_cfg
+
+
+def front_end_for(names: Sequence[str]) -> FrontEndConfig:
+    """The front end the named detectors share: the one those that need one need (they must
+    agree), else the default. So a model trained on another front end (e.g. with the clutter
+    null) is run on its own without every caller knowing."""
+    needed = {repr(FRONT_ENDS[n]): FRONT_ENDS[n] for n in names if n in FRONT_ENDS}
+    if len(needed) > 1:
+        raise ConfigError(f"detectors {', '.join(n for n in names if n in FRONT_ENDS)} need "
+                          "different front ends; run them separately")
+    return next(iter(needed.values()), FrontEndConfig())
 
 
 def make_detector(name: str, fe_cfg: FrontEndConfig | None = None) -> Detector:
-    """A fresh detector by registry name (ConfigError listing the known names otherwise)."""
+    """A fresh detector by registry name (ConfigError listing the known names otherwise), on
+    `fe_cfg` or else the front end it needs."""
     if name not in DETECTORS:
         raise ConfigError(f"unknown detector '{name}' (known: {', '.join(sorted(DETECTORS))})")
-    return DETECTORS[name](fe_cfg or FrontEndConfig())
+    return DETECTORS[name](fe_cfg or front_end_for([name]))
 
 
 class StreamingPipeline:
@@ -257,7 +278,8 @@ def detect_stream(
     and find the carrier, then streams block by block. Raises UspdError subclasses for
     unusable input (see uspd.audio.checks). Memory stays flat on an endless stream.
     """
-    cfg = cfg or FrontEndConfig()
+    if cfg is None:
+        cfg = FrontEndConfig() if detector is not None else front_end_for([detector_name])
     stream = checked_stream(source, carrier, cfg, head_s, block_s)
     det = detector if detector is not None else make_detector(detector_name, cfg)
     pipe = StreamingPipeline(det, stream.fs_hz, stream.n_channels, stream.carrier_hz, cfg)

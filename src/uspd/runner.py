@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from uspd.audio import AudioSource
-from uspd.detect import Decisions, checked_stream, make_detector
+from uspd.detect import Decisions, checked_stream, front_end_for, make_detector
 from uspd.dsp.frontend import FeatureBlock, FrontEnd, FrontEndConfig
 
 
@@ -47,8 +47,9 @@ def run_detectors(
     keep_features: bool = False,
     block_s: float = 0.5,
 ) -> RunResult:
-    """Feed `source` through one FrontEnd and every named detector; collect decisions."""
-    cfg = cfg or FrontEndConfig()
+    """Feed `source` through one FrontEnd (`cfg`, else the one the detectors need) and every
+    named detector; collect decisions."""
+    cfg = cfg or front_end_for(detector_names)
     stream = checked_stream(source, carrier, cfg, block_s=block_s)
     fe = FrontEnd(cfg, stream.fs_hz, stream.n_channels, stream.carrier_hz)
     detectors = {name: make_detector(name, cfg) for name in detector_names}
@@ -81,7 +82,7 @@ def detect_features(
 ) -> dict[str, Decisions]:
     """Fresh detectors over features the front end made earlier (e.g. a cache). Detectors give
     the same output for any split of the feature stream, so this equals `run_detectors`."""
-    cfg = cfg or FrontEndConfig()
+    cfg = cfg or front_end_for(detector_names)
     return {name: make_detector(name, cfg).process(features) for name in detector_names}
 
 

@@ -46,6 +46,6 @@ def test_shipped_model_in_int8_is_smaller_and_scores_alike(tmp_path):
     assert i8.manifest["weights_dtype"] == "int8"
     assert i8.feature_config() == f32.feature_config()
     assert i8.manifest["decision"] == f32.manifest["decision"]
-    x = np.random.default_rng(1).uniform(-115, -50, (200, f32.arch.n_bins))
+    x = np.random.default_rng(1).uniform(-115, -50, (200, f32.arch.n_features))
     p = [p_human(softmax(b.network().process(x))) for b in (f32, i8)]
     assert 0 < np.abs(p[0] - p[1]).max() < 0.05

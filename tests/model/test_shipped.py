@@ -56,7 +56,7 @@ def test_numpy_runtime_matches_torch_on_shipped_weights():
 
     bundle = load_model(BUILTIN_NPZ)
     model = DopplerTCN.from_weights(bundle.arch, bundle.weights)
-    x = np.random.default_rng(0).uniform(-110, -40, (200, bundle.arch.n_bins))
+    x = np.random.default_rng(0).uniform(-110, -40, (200, bundle.arch.n_features))
     x = x.astype(np.float32)
     with torch.no_grad():  # torch gets the inputs training builds (features + history, if any)
         ref = model(torch.from_numpy(model_inputs(bundle.arch, x))[None]).numpy()[0]
@@ -120,10 +120,13 @@ def test_warm_up_reports_no_motion_and_is_chunk_invariant():
     x = rng.uniform(-110, -40, (120, 40)).astype(np.float32)  # loud random "motion"
     t = np.arange(1, 121) * 0.025
 
-    def block(a, b):
-        return FeatureBlock(t[a:b], x[a:b], np.zeros((b - a, 1, 40), np.float32), np.zeros(b - a))
-
     det = NeuralDetector.from_builtin()
+
+    def block(a, b):  # the same loud features after the clutter null, if the model reads it
+        null = x[a:b] if det.bundle.arch.null_inputs else None
+        return FeatureBlock(t[a:b], x[a:b], np.zeros((b - a, 1, 40), np.float32), np.zeros(b - a),
+                            null)
+
     whole = det.process(block(0, 120))
     warm = load_model(BUILTIN_NPZ).arch.receptive_field_hops
     assert np.all(whole.score[:warm] == 0) and not whole.motion[:warm].any()

@@ -26,9 +26,9 @@ def register_builtin() -> bool:
     if not BUILTIN_NPZ.exists():
         return False
     from uspd.detect import register_detector
-    from uspd.model.runtime import neural_factory
+    from uspd.model.runtime import NeuralDetector, neural_factory
 
-    register_detector("neural", neural_factory)
+    register_detector("neural", neural_factory, NeuralDetector.from_builtin().fe_cfg)
     return True
 
 
@@ -45,7 +45,7 @@ def register_neural(model: Path | None = None,
     bundle = load_model(BUILTIN_NPZ if model is None else model)
     cfg = NeuralConfig(threshold=threshold)
     fe_cfg = NeuralDetector(bundle, cfg).fe_cfg  # checks the threshold before any audio
-    register_detector("neural", lambda fe: NeuralDetector(bundle, cfg, fe_cfg=fe))
+    register_detector("neural", lambda fe: NeuralDetector(bundle, cfg, fe_cfg=fe), fe_cfg)
     return fe_cfg
 
 
@@ -167,9 +167,10 @@ def validation_specs(data: DataConfig) -> list[SceneSpec]:
     return short + long
 
 
-def _simulate(specs, what: str, data, progress=None):
-    """Cached feature recordings of `specs` (data: the recipe's DataConfig), with a bar."""
-    fe_cfg = data.fe_cfg()
+def _simulate(specs, what: str, data, progress=None, fe_cfg=None):
+    """Cached feature recordings of `specs` (data: the recipe's DataConfig) on `fe_cfg` (else
+    the recipe's front end), with a bar."""
+    fe_cfg = fe_cfg or data.fe_cfg()
     if progress is None:
         return build_recordings(specs, data.cache_dir, fe_cfg, workers=data.workers)
     with progress() as bar:
@@ -203,7 +204,8 @@ def run_mining(
     named = {k: v for k, v in m.candidates.items() if k != "random"}
     specs = mixed_specs(int(m.candidates.get("random", 0)), named, d.seed + MINE_OFFSET,
                         d.duration_s, m.laptop_fraction)
-    recs = _simulate(specs, "mining candidates", d, progress)
+    # on the model's own front end (the recipe's may lack the null the model reads)
+    recs = _simulate(specs, "mining candidates", d, progress, detector.fe_cfg)
     mined = mine(detector, specs, recs)
     about = {"model": str(model_path), "model_sha256": _sha256(model_path),
              "seed0": d.seed + MINE_OFFSET,
