@@ -169,3 +169,24 @@ def test_a_model_on_another_front_end_runs_on_its_own_without_the_caller_naming_
     finally:
         DETECTORS.pop("other")
         FRONT_ENDS.pop("other")
+
+
+def test_a_model_without_null_inputs_decides_alike_on_a_front_end_with_the_null():
+    # heldout_eval.py --clutter-null-rank: one render serves models with and without the null
+    from dataclasses import replace
+    from pathlib import Path
+
+    from uspd.dsp.frontend import FrontEnd
+    from uspd.model.runtime import NeuralDetector, load_model
+
+    bundle = load_model(Path(__file__).parents[1] / "docs" / "candidates" / "coupled.npz")
+    assert not bundle.arch.null_inputs
+    with_null = replace(NeuralDetector(bundle).fe_cfg, clutter_null_rank=2)
+    x = walker_scene(96000, 40000.0, 3.0, 1.5, 2.5, n_mics=4)
+    decisions = []
+    for cfg in (NeuralDetector(bundle).fe_cfg, with_null):
+        feats = FrontEnd(cfg, 96000, 4, 40000.0).process(x)
+        decisions.append(NeuralDetector(bundle, fe_cfg=cfg).process(feats))
+    assert feats.null_db is not None
+    for field in ("score", "motion", "kind"):
+        assert np.array_equal(getattr(decisions[0], field), getattr(decisions[1], field))

@@ -57,6 +57,9 @@ DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not
 # front-end settings that models from before the setting existed were trained with
 FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0,
                   "clutter_null_rank": 0, "clutter_null_tau_s": 10.0}
+# settings that only shape null_db: a model without null inputs runs on any of them (the null
+# leaves the plain features bit-identical), so one render with the null serves both kinds
+NULL_ONLY_KEYS = ("clutter_null_rank", "clutter_null_tau_s")
 
 
 @dataclass(frozen=True)
@@ -499,6 +502,8 @@ class NeuralDetector:
         feat = {**FEATURE_LEGACY, **bundle.feature_config()}
         self.fe_cfg = fe_cfg or FrontEndConfig(**{k: feat[k] for k in FEATURE_KEYS if k in feat})
         for key in FEATURE_KEYS:
+            if key in NULL_ONLY_KEYS and not bundle.arch.null_inputs:
+                continue
             if key in feat and not math.isclose(
                 float(getattr(self.fe_cfg, key)), float(feat[key]), rel_tol=1e-6
             ):
