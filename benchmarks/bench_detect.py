@@ -53,7 +53,7 @@ def network_alone(path) -> None:
     """Time the model's network (inputs + TCN) in 2-hop blocks and print its budget."""
     bundle = load_model(path)
     net = bundle.network()
-    feats = np.random.default_rng(0).normal(-60.0, 10.0, (4000, bundle.arch.n_bins))
+    feats = np.random.default_rng(0).normal(-60.0, 10.0, (4000, bundle.arch.n_features))
     best = float("inf")
     for _ in range(3):
         net.reset()
