@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_frontend.py [seconds] [repeats]
 Each configuration runs with the music canceller on and off, and with the clutter null of
-candidate null2 (2 directions) on top of the canceller.
+the shipped model's front end (2 directions) on top of the canceller.
 (default 20 s of audio per configuration, best of 3 runs: the machine may be shared, and the
 best run is the one least disturbed by other processes; the load average is printed)
 """
