@@ -600,8 +600,3 @@ def held_min(p: NDArray, hops: int, before: NDArray | None = None) -> NDArray[np
         return np.zeros(0)
     before = np.zeros(hops - 1) if before is None else before
     return sliding_window_view(np.concatenate([before, p]), hops).min(axis=1)
-
-
-def neural_factory(fe_cfg: FrontEndConfig) -> NeuralDetector:
-    """Registry factory for uspd.detect.register_detector("neural", neural_factory)."""
-    return NeuralDetector.from_builtin(fe_cfg=fe_cfg)

@@ -23,13 +23,7 @@ BUILTIN_NPZ = BUILTIN_DIR / "default.npz"
 
 def register_builtin() -> bool:
     """Register the 'neural' detector if the shipped weights exist; True if registered."""
-    if not BUILTIN_NPZ.exists():
-        return False
-    from uspd.detect import register_detector
-    from uspd.model.runtime import NeuralDetector, neural_factory
-
-    register_detector("neural", neural_factory, NeuralDetector.from_builtin().fe_cfg)
-    return True
+    return register_neural() is not None
 
 
 def register_neural(model: Path | None = None,
