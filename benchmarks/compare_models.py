@@ -17,7 +17,7 @@ come from the caches that training (`runs/cache`) and heldout_eval.py (`runs/hel
 write; a missing one is an error that says which command fills it.
 
     .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
-        [--recipe configs/shipped.toml] [--no-validation] [--within 3,4] [--seed0 950000000]
+        [--recipe configs/seed1_null2.toml] [--no-validation] [--within 3,4] [--seed0 950000000]
         [--clutter-null-rank 2]
 
 A model written A.npz+B.npz is the average of the members' p_human (an ensemble; its warm-up
@@ -178,8 +178,9 @@ def main() -> None:
                     "A.npz+B.npz: their average")
     ap.add_argument("--scale", type=float, default=6.5, help="held-out corpus scale")
     ap.add_argument("--cache", default="runs/heldout_cache")
-    ap.add_argument("--recipe", default="configs/shipped.toml",
-                    help="recipe whose validation set to score (its cache_dir)")
+    ap.add_argument("--recipe", default="configs/seed1_null2.toml",
+                    help="recipe whose validation set to score (its cache_dir; default: the "
+                    "shipped model's recipe)")
     ap.add_argument("--no-validation", action="store_true",
                     help="score the held-out corpus only (validation renders what the "
                     "recipe's cache lacks)")
