@@ -1,5 +1,6 @@
 """The command line as a user meets it: outputs, streaming, and one-line errors with exit codes."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -189,6 +190,10 @@ def test_mine_writes_a_hard_negative_list_and_refuses_to_overwrite(tmp_path):
     doc = json.loads(out.read_text())
     assert doc["candidates"] == 2 and len(doc["scenes"]) == 2  # threshold 0 keeps both
     assert all(200_000 <= s["seed"] - 1000 < 500_000 for s in doc["scenes"])
+    # the shipped model is named by its place in the package, not by this machine's path
+    from uspd.model.train_job import BUILTIN_NPZ
+    assert doc["model"].startswith("the shipped model") and str(BUILTIN_NPZ) not in doc["model"]
+    assert doc["model_sha256"] == hashlib.sha256(BUILTIN_NPZ.read_bytes()).hexdigest()
     before = out.read_bytes()
     assert_one_line_error(run("mine", "--config", cfg), 2)
     assert out.read_bytes() == before

@@ -201,7 +201,9 @@ def run_mining(
     # on the model's own front end (the recipe's may lack the null the model reads)
     recs = _simulate(specs, "mining candidates", d, progress, detector.fe_cfg)
     mined = mine(detector, specs, recs)
-    about = {"model": str(model_path), "model_sha256": _sha256(model_path),
+    # the shipped model by its place in the package, not this machine's path to it
+    named_as = str(model_path) if model else "the shipped model (uspd/model/weights/default.npz)"
+    about = {"model": named_as, "model_sha256": _sha256(model_path),
              "seed0": d.seed + MINE_OFFSET,
              "duration_s": d.duration_s, "candidate_counts": m.candidates}
     kept = write_hard_negatives(out, mined, m.threshold, about)
