@@ -17,7 +17,8 @@ the same decisions (detectors are chunk-invariant; tests/test_detect.py checks i
         [--seed0 950000000]
 
 --seed0 950000000 runs the same suite on the confirmation corpus (CONFIRM_SEED0), kept for
-confirming a candidate chosen on the held-out corpus.
+confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the third corpus
+(FINAL_SEED0, stop 32), kept for confirming only, since both others have chosen models.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human instead of p_human held over the on-rule's hops: shows what the
@@ -52,6 +53,9 @@ from uspd.model.recipe import TEST_SEED0
 # chosen on the held-out corpus (TEST_SEED0, looked at by every candidate since stop 24) can
 # be confirmed on scenes that chose nothing. Far above any held-out scale's last seed.
 CONFIRM_SEED0 = 950_000_000
+# The third corpus (stop 32): rendered before the stop-32 candidates had results, to confirm
+# only, since the confirmation corpus has been used to choose too.
+FINAL_SEED0 = 975_000_000
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -82,7 +86,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
     """--seed0, shared by the held-out scripts."""
     ap.add_argument("--seed0", type=int, default=TEST_SEED0,
                     help=f"first scene seed: {TEST_SEED0} the held-out corpus (default), "
-                    f"{CONFIRM_SEED0} the confirmation corpus; never below {TEST_SEED0}, "
+                    f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third "
+                    f"corpus; never below {TEST_SEED0}, "
                     "where training seeds are")
 
 
