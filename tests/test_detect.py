@@ -18,6 +18,7 @@ from uspd.detect import (
     make_detector,
     register_detector,
 )
+from uspd.dsp.frontend import FrontEndConfig
 from uspd.errors import ConfigError
 
 C = 343.4
@@ -100,6 +101,7 @@ def test_registry():
 
     class Always:
         name = "always"
+        fe_cfg = FrontEndConfig()
 
         def process(self, feats):
             n = feats.n_hops

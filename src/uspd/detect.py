@@ -50,7 +50,10 @@ class Decisions:
 
 @runtime_checkable
 class Detector(Protocol):
+    """Turns feature blocks into per-hop decisions, keeping its own state between blocks."""
+
     name: str
+    fe_cfg: FrontEndConfig  # the front end its features must come from
 
     def process(self, feats: FeatureBlock) -> Decisions: ...
 
@@ -278,8 +281,8 @@ def detect_stream(
     and find the carrier, then streams block by block. Raises UspdError subclasses for
     unusable input (see uspd.audio.checks). Memory stays flat on an endless stream.
     """
-    if cfg is None:
-        cfg = FrontEndConfig() if detector is not None else front_end_for([detector_name])
+    if cfg is None:  # a detector object brings its own front end (e.g. a clutter-null model)
+        cfg = detector.fe_cfg if detector is not None else front_end_for([detector_name])
     stream = checked_stream(source, carrier, cfg, head_s, block_s)
     det = detector if detector is not None else make_detector(detector_name, cfg)
     pipe = StreamingPipeline(det, stream.fs_hz, stream.n_channels, stream.carrier_hz, cfg)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from uspd.detect import Decisions
+from uspd.dsp.frontend import FrontEndConfig
 from uspd.errors import ConfigError
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
@@ -25,6 +26,7 @@ class ColumnDetector:
 
     def __init__(self):
         self.resets = 0
+        self.fe_cfg = FrontEndConfig(n_velocity_bins=3)  # recording() has 3 columns
 
     def reset(self):
         self.resets += 1

@@ -134,3 +134,16 @@ def test_warm_up_reports_no_motion_and_is_chunk_invariant():
     parts = [det.process(block(a, b)) for a, b in ((0, 5), (5, 47), (47, 48), (48, 120))]
     assert np.array_equal(np.concatenate([p.score for p in parts]), whole.score)
     assert np.array_equal(np.concatenate([p.motion for p in parts]), whole.motion)
+
+
+def test_detect_stream_runs_a_detector_object_on_its_own_front_end():
+    # the shipped model needs the clutter null's features; handed over as an object (no name,
+    # no front end), detect_stream must still build that front end and decide as by name
+    from uspd.detect import detect_stream
+
+    rec = render(make_scene("walk-in", seed=TEST_SEED0 + 13, duration_s=6.0, device="echo"))
+    by_name = list(detect_stream(ArraySource(rec.audio, rec.fs_hz), detector_name="neural"))
+    by_object = list(detect_stream(ArraySource(rec.audio, rec.fs_hz),
+                                   detector=NeuralDetector.from_builtin()))
+    assert by_object == by_name
+    assert any(r.get("event") == "motion_start" for r in by_name)

@@ -68,8 +68,7 @@ def mine(
     """Score every candidate (specs[i] made recs[i]); highest peak score first."""
     if len(specs) != len(recs):
         raise InputError("mine: one recording per candidate scene")
-    bundle = getattr(detector, "bundle", None)  # a NeuralDetector's model knows its bins
-    n_bins = bundle.arch.n_bins if bundle is not None else None
+    n_bins = detector.fe_cfg.n_velocity_bins  # plain columns; the clutter null's follow
     out = [score_candidate(detector, s, r, n_bins) for s, r in zip(specs, recs, strict=True)]
     return sorted(out, key=lambda m: -m.peak_score)
 
