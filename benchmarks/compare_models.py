@@ -9,7 +9,8 @@ For each model it prints:
   false alarms, median major latency;
 - with --within 3,4: the same FA/h at the threshold giving 99 % recall of the major events
   that came nearer than each distance (a detection range's operating point);
-- with --pool: the same on the held-out and confirmation corpora taken as one.
+- with --pool: the same on the held-out and confirmation corpora taken as one (or on the
+  corpora whose first seeds it lists: --pool 900000000,950000000,975000000 adds the third).
 
 The network runs as one batch per recording in torch (the runtime's equations; the parity
 test bounds the difference), so a model is scored on the scale-6.5 corpus in seconds
@@ -19,7 +20,7 @@ write; a missing one is an error that says which command fills it.
 
     .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
         [--recipe configs/seed1_null2.toml] [--no-validation] [--within 3,4] [--seed0 950000000]
-        [--clutter-null-rank 2] [--pool]
+        [--clutter-null-rank 2] [--pool [SEED0,SEED0,...]]
 
 A model written A.npz+B.npz is the average of the members' p_human (an ensemble; its warm-up
 is the longest member's, its hold and deployed logic the first member's, which were tuned for
@@ -38,7 +39,15 @@ from pathlib import Path
 
 import numpy as np
 
-from heldout_eval import CONFIRM_SEED0, add_seed0_arg, cache_path, check_seed0, jobs, read_cached
+from heldout_eval import (
+    CONFIRM_SEED0,
+    FINAL_SEED0,
+    add_seed0_arg,
+    cache_path,
+    check_seed0,
+    jobs,
+    read_cached,
+)
 from uspd.dsp.frontend import stacked_features
 from uspd.model.recipe import TEST_SEED0
 
@@ -193,12 +202,17 @@ def main() -> None:
                     "the caches of heldout_eval.py --clutter-null-rank K (or of a model with "
                     "that null): one render serves both")
     add_seed0_arg(ap)
-    ap.add_argument("--pool", action="store_true",
-                    help="also score the held-out and confirmation corpora as one (seeds "
-                    f"{TEST_SEED0}+ and {CONFIRM_SEED0}+; both caches must be filled): the 99 %% "
-                    "figure rests on the weakest 1 %% of walkers, twice as many there")
+    ap.add_argument("--pool", nargs="?", const=f"{TEST_SEED0},{CONFIRM_SEED0}", default="",
+                    help="also score these corpora as one, by first seed (comma-separated; "
+                    f"alone: {TEST_SEED0},{CONFIRM_SEED0}, the held-out and confirmation "
+                    f"corpora; {FINAL_SEED0} is the third; their caches must be filled): the "
+                    "99 %% figure rests on the weakest 1 %% of walkers, more of them there")
     args = ap.parse_args()
     check_seed0(args.seed0)
+    try:
+        args.pool = [check_seed0(int(x), "--pool") for x in args.pool.split(",") if x.strip()]
+    except ValueError:
+        sys.exit(f"error: --pool takes first seeds separated by commas, not {args.pool!r}")
     from uspd.config import float_list
     from uspd.errors import UspdError
     from uspd.evaluate import EvalConfig
@@ -237,9 +251,9 @@ def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
              lambda fe: heldout_items(args.scale, fe, args.cache, args.seed0,
                                       args.clutter_null_rank))]
     if args.pool:
-        sets.append((f"both corpora pooled, scale {args.scale:g}, seeds {TEST_SEED0}+ and "
-                     f"{CONFIRM_SEED0}+",
-                     lambda fe: [x for seed0 in (TEST_SEED0, CONFIRM_SEED0)
+        sets.append((f"{len(args.pool)} corpora pooled, scale {args.scale:g}, seeds "
+                     + " and ".join(f"{s}+" for s in args.pool),
+                     lambda fe: [x for seed0 in args.pool
                                  for x in heldout_items(args.scale, fe, args.cache, seed0,
                                                         args.clutter_null_rank)]))
     for title, load in sets[args.no_validation:]:

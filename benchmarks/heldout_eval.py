@@ -91,10 +91,11 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     "where training seeds are")
 
 
-def check_seed0(seed0: int) -> int:
-    """seed0, or a one-line exit when it could reach a recipe's seeds."""
+def check_seed0(seed0: int, flag: str = "--seed0") -> int:
+    """seed0, or a one-line exit (naming the option `flag`) when it could reach a recipe's
+    seeds."""
     if seed0 < TEST_SEED0:
-        raise SystemExit(f"error: --seed0 must be at least {TEST_SEED0} (below it are the "
+        raise SystemExit(f"error: {flag} must be at least {TEST_SEED0} (below it are the "
                          "training, mining and validation seeds)")
     return seed0
 

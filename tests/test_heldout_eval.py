@@ -46,14 +46,18 @@ def test_empty_family_rate_counts_only_empty_families_above_the_threshold():
     assert mod.empty_family_rates(results, ["x"], {"x": 0.95})["x"]["false_alarms"] == 0
 
 
-def test_confirmation_corpus_is_the_same_suite_on_seeds_no_other_corpus_uses():
+@pytest.mark.parametrize("corpus", ["CONFIRM_SEED0", "FINAL_SEED0"])
+def test_later_corpora_are_the_same_suite_on_seeds_no_other_corpus_uses(corpus):
     mod = load_script()
-    held, confirm = mod.jobs(6.5), mod.jobs(6.5, mod.CONFIRM_SEED0)
+    seed0 = getattr(mod, corpus)
+    held, other = mod.jobs(6.5), mod.jobs(6.5, seed0)
     # the same families, durations and devices, in the same order
-    assert [(f, d, dev) for f, _, d, dev in held] == [(f, d, dev) for f, _, d, dev in confirm]
-    held_seeds, confirm_seeds = {j[1] for j in held}, {j[1] for j in confirm}
-    assert len(confirm_seeds) == len(confirm) and not held_seeds & confirm_seeds
-    assert min(confirm_seeds) == mod.CONFIRM_SEED0
+    assert [(f, d, dev) for f, _, d, dev in held] == [(f, d, dev) for f, _, d, dev in other]
+    earlier = {j[1] for s0 in (mod.TEST_SEED0, mod.CONFIRM_SEED0) if s0 < seed0
+               for j in mod.jobs(6.5, s0)}
+    seeds = {j[1] for j in other}
+    assert len(seeds) == len(other) and not earlier & seeds
+    assert min(seeds) == seed0
 
 
 def test_seed0_below_the_test_seeds_is_a_one_line_error():
@@ -61,3 +65,5 @@ def test_seed0_below_the_test_seeds_is_a_one_line_error():
     assert mod.check_seed0(mod.CONFIRM_SEED0) == mod.CONFIRM_SEED0
     with pytest.raises(SystemExit, match="at least 900000000"):
         mod.check_seed0(mod.TEST_SEED0 - 1)
+    with pytest.raises(SystemExit, match="--pool must be at least"):
+        mod.check_seed0(mod.TEST_SEED0 - 1, "--pool")
