@@ -210,7 +210,8 @@ def main() -> None:
     args = ap.parse_args()
     check_seed0(args.seed0)
     try:
-        args.pool = [check_seed0(int(x), "--pool") for x in args.pool.split(",") if x.strip()]
+        args.pool = list(dict.fromkeys(  # a corpus named twice is pooled once
+            check_seed0(int(x), "--pool") for x in args.pool.split(",") if x.strip()))
     except ValueError:
         sys.exit(f"error: --pool takes first seeds separated by commas, not {args.pool!r}")
     from uspd.config import float_list
