@@ -247,16 +247,23 @@ def main() -> None:
 
 def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
     """Score every model on validation, then on the held-out corpus, and print the tables."""
+    corpora: dict[tuple[int, str], list] = {}
+
+    def corpus(seed0: int, fe) -> list:
+        """One corpus's items, read once (the pool reuses the held-out corpus's)."""
+        key = (seed0, repr(fe))
+        if key not in corpora:
+            corpora[key] = heldout_items(args.scale, fe, args.cache, seed0,
+                                         args.clutter_null_rank)
+        return corpora[key]
+
     sets = [("validation", lambda fe: validation_items(args.recipe, fe)),
             (f"held-out, scale {args.scale:g}, seeds {args.seed0}+",
-             lambda fe: heldout_items(args.scale, fe, args.cache, args.seed0,
-                                      args.clutter_null_rank))]
+             lambda fe: corpus(args.seed0, fe))]
     if args.pool:
         sets.append((f"{len(args.pool)} corpora pooled, scale {args.scale:g}, seeds "
                      + " and ".join(f"{s}+" for s in args.pool),
-                     lambda fe: [x for seed0 in args.pool
-                                 for x in heldout_items(args.scale, fe, args.cache, seed0,
-                                                        args.clutter_null_rank)]))
+                     lambda fe: [x for seed0 in args.pool for x in corpus(seed0, fe)]))
     for title, load in sets[args.no_validation:]:
         rows, cached = {}, {}
         for m, b in bundles.items():
