@@ -215,6 +215,30 @@ def test_quantize_writes_an_int8_model_and_never_overwrites(tmp_path):
     assert_one_line_error(run("quantize", tmp_path / "nope.npz", "-o", tmp_path / "x"), 3)
 
 
+def test_tune_rewrites_only_the_decision_and_never_overwrites(tmp_path):
+    from uspd.model.train_job import BUILTIN_NPZ
+
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(f'[data]\nval_random = 0\nduration_s = 5.0\nworkers = 1\n'
+                   f'cache_dir = "{tmp_path / "c"}"\n'
+                   'val_named = {walk-in = 1, empty-fan = 1}\nval_long = {}\n')
+    out = tmp_path / "tuned.npz"
+    res = run("tune", BUILTIN_NPZ, "--config", cfg, "-o", out)
+    assert res.returncode == 0, res.stderr.decode()
+    assert out.read_bytes() == BUILTIN_NPZ.read_bytes()  # the same weights
+    new = json.loads(out.with_suffix(".json").read_text())
+    old = json.loads(BUILTIN_NPZ.with_suffix(".json").read_text())
+    assert {k: v for k, v in new.items() if k != "decision_tuned_with"} == {**old, "decision":
+                                                                              new["decision"]}
+    assert new["decision"]["evidence_hops"] >= 1 and new["decision_tuned_with"] == str(cfg)
+    before = out.with_suffix(".json").read_bytes()
+    assert_one_line_error(run("tune", BUILTIN_NPZ, "--config", cfg, "-o", out), 2)  # exists
+    assert out.with_suffix(".json").read_bytes() == before
+    assert_one_line_error(run("tune", out, "--config", cfg, "-o", out, "--force"), 2)
+    assert_one_line_error(run("tune", tmp_path / "nope.npz", "--config", cfg, "-o",
+                              tmp_path / "x.npz"), 3)
+
+
 def test_detect_takes_a_model_and_runs_the_front_end_it_names(tmp_path):
     # a model trained on another front end (here: without the music canceller) runs with the
     # front end its manifest names; with the default front end it would be refused

@@ -349,6 +349,23 @@ def mine(
 
 
 @app.command()
+def tune(
+    model: Annotated[Path, typer.Argument(help="Model .npz (its .json manifest beside it).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Model to write (.npz with the same "
+                                      "weights, and its manifest with the new decision).")],
+    config: Annotated[Path | None, typer.Option(help="TOML recipe whose validation set to "
+                                                "tune on (the model's own recipe).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing model.")] = False,
+) -> None:
+    """Tune a trained model's decision logic afresh on its recipe's validation set."""
+    from uspd.model.train_job import run_tuning
+
+    _one_line_warnings()
+    written = run_tuning(model, config, out, force=force, echo=typer.echo, progress=_progress)
+    typer.echo(f"wrote {written}")
+
+
+@app.command()
 def quantize(
     model: Annotated[Path, typer.Argument(help="Model .npz (its .json manifest beside it).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="int8 model to write (.npz, and "

@@ -49,17 +49,18 @@ def empty_recording(n_hops=800):
 
 def test_start_state_within_warm_up_is_not_a_false_alarm():
     # the detector reports no motion during its warm-up, so tuning must not count it
-    tuned = tune_decision(bundle(WARM_UP - 5), [empty_recording()])
+    tuned = tune_decision(bundle(WARM_UP - 5), [empty_recording()], evidence_hops=(1,))
     assert tuned.false_alarms == 0
     # past the warm-up the same scores are a false alarm for every setting
-    tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()])
+    tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()], evidence_hops=(1,))
     assert tuned.false_alarms == 1
 
 
 def test_no_setting_within_the_budget_falls_back_to_the_strictest_and_says_so():
     # certain "major" past the warm-up: a false alarm for every setting, so none meets a
     # budget of 0; the result is the strictest setting, marked unmeasured (false_alarms -1)
-    tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()], max_false_alarms=0)
+    tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()], max_false_alarms=0,
+                           evidence_hops=(1,))
     assert tuned.false_alarms == -1 and np.isnan(tuned.major_recall)
     assert tuned.threshold == THRESHOLDS[-1] and tuned.on_hops == max(ON_HOPS)
     validation = json.loads(json.dumps(tuned.manifest(), allow_nan=False))["validation"]
@@ -122,7 +123,7 @@ def test_hold_is_chosen_by_the_held_score_at_the_target_recall():
         segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
         t0 += 240 * HOP
     net, rec = scored_recording(p, segs)
-    tuned = tune_decision(net, [rec], det_recall=1.0)
+    tuned = tune_decision(net, [rec], det_recall=1.0, evidence_hops=(1,))
     det = tuned.det_fa_per_hour
     assert tuned.on_hops == 1 and det[1] == det[2] < det[4] / 5
     assert tuned.false_alarms <= 1 and tuned.major_recall == 11 / 13
@@ -194,3 +195,26 @@ def test_empty_family_scope_counts_false_alarms_in_empty_room_recordings_only():
     assert held_score_fa_per_hour(recs[:1], scores[:1], 1, 1.0, "empty-families") == np.inf
     with pytest.raises(ConfigError, match="selection scope"):
         held_score_fa_per_hour(recs, scores, 1, 1.0, "empty")
+
+
+def test_evidence_window_is_chosen_by_the_deployed_decision():
+    # the stage-0 scene again: with an 8-hop evidence window the two 3-hop flickers
+    # (0.978) average away under the faint walkers' steady 0.975, so the deployed decision
+    # finds both faint walkers with no false alarm (and the 3-hop walker, within the context
+    # the walker before it opens); per hop p_human misses one walker or more
+    p, segs, t0 = [], [], 0.0
+    for i, (level, n_on) in enumerate([(0.999, 80)] * 10 + [(0.975, 80)] * 2 + [(0.999, 3)]):
+        p += [level] * n_on
+        segs.append(Segment(t0, t0 + n_on * HOP, "major"))
+        t0 += n_on * HOP
+        p += [0.01] * 120 + [0.978 if i < 2 else 0.01] * 3 + [0.01] * 117
+        segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
+        t0 += 240 * HOP
+    net, rec = scored_recording(p, segs)
+    per_hop = tune_decision(net, [rec], max_false_alarms=0, evidence_hops=(1,))
+    tuned = tune_decision(net, [rec], max_false_alarms=0, evidence_hops=(1, 8))
+    assert per_hop.evidence_hops == 1 and per_hop.major_recall <= 11 / 13
+    assert tuned.evidence_hops == 8
+    assert tuned.major_recall == 1.0 and tuned.false_alarms == 0
+    assert set(tuned.det_fa_by_evidence) == {1, 8}
+    assert tuned.manifest()["evidence_hops"] == 8

@@ -172,6 +172,50 @@ def p_human(probs: NDArray) -> NDArray[np.float64]:
     return probs[..., CLASSES.index("minor")] + probs[..., CLASSES.index("major")]
 
 
+# A hop's evidence (log-odds of p_human) counts at most this much either way in an evidence
+# window (p_human 0.99995): one saturated hop must not outweigh a window of doubt. Warm-up
+# hops (score 0) count as -EVIDENCE_CLIP.
+EVIDENCE_CLIP = 10.0
+
+
+def human_log_odds(probs: NDArray) -> NDArray[np.float64]:
+    """log(p_human / (1 - p_human)) per hop from class probabilities (..., n_classes), clipped
+    to +-EVIDENCE_CLIP; from the sums of the classes, so it stays exact near p_human = 1."""
+    human = p_human(probs)
+    other = probs[..., CLASSES.index("nothing")] + probs[..., CLASSES.index("non_human")]
+    with np.errstate(divide="ignore"):
+        lo = np.log(human) - np.log(other)
+    return np.clip(lo, -EVIDENCE_CLIP, EVIDENCE_CLIP)
+
+
+def mean_evidence(log_odds: NDArray, hops: int, before: NDArray | None = None
+                  ) -> NDArray[np.float64]:
+    """sigmoid(mean of log_odds over the last `hops` hops), per hop: the p_human a steady
+    stream of that evidence would have. A walker's weak but steady hops add up; a fan's short
+    bursts are averaged away. before: the hops - 1 values preceding log_odds (default
+    -EVIDENCE_CLIP, the warm-up). Each window is summed on its own, so any split of a stream
+    gives bit-identical output."""
+    if log_odds.size == 0:
+        return np.zeros(0)
+    before = np.full(hops - 1, -EVIDENCE_CLIP) if before is None else before
+    windows = sliding_window_view(np.concatenate([before, log_odds]), hops)
+    return 1.0 / (1.0 + np.exp(-windows.mean(axis=1)))
+
+
+def decision_scores(probs: NDArray, warm_up_hops: int, evidence_hops: int = 1
+                    ) -> NDArray[np.float64]:
+    """Per-hop score the decision logic of a whole recording reads, as NeuralDetector makes
+    it while streaming: p_human (0 during the warm-up), or with evidence_hops > 1 its
+    mean_evidence over that many hops."""
+    score = p_human(probs)
+    score[:warm_up_hops] = 0.0
+    if evidence_hops <= 1:
+        return score
+    lo = human_log_odds(probs)
+    lo[:warm_up_hops] = -EVIDENCE_CLIP
+    return mean_evidence(lo, evidence_hops)
+
+
 HISTORY_FLOOR_DB = FLOOR_DB  # the history before the stream has any (the front end's dB floor)
 
 
@@ -436,6 +480,8 @@ class NeuralConfig:
     warm_up_hops: int | None = None  # first hops reported as score 0 (None: receptive field)
     score_hops: int | None = None  # reported score: min p_human over this many hops (None:
     # on_hops, the statistic the strict rule thresholds; 1: raw per-hop p_human)
+    evidence_hops: int | None = None  # the decision reads mean_evidence over this many hops
+    # instead of the per-hop p_human (None: the manifest's, else 1 = p_human itself)
 
 
 class DecisionLogic:
@@ -480,7 +526,9 @@ class DecisionLogic:
 class NeuralDetector:
     """Streaming detector (uspd.detect protocol) running the numpy network on FeatureBlocks.
 
-    score = sustained p_human: its minimum over the last `score_hops` hops (default on_hops),
+    The decision reads p_human per hop, or with `evidence_hops` > 1 (the manifest's decision)
+    mean_evidence: p_human of the mean log-odds over that many hops.
+    score = that, sustained: its minimum over the last `score_hops` hops (default on_hops),
     i.e. the statistic the strict on-rule compares with its threshold, so that a threshold
     sweep over the score (DET curve) sweeps the detector's own rule rather than single-hop
     flicker. motion with hysteresis (see NeuralConfig); kind = "major" or "minor" by the
@@ -537,8 +585,10 @@ class NeuralDetector:
         )
         score_hops = self.cfg.score_hops
         self.score_hops = self.logic.on_hops if score_hops is None else int(score_hops)
-        if self.score_hops < 1:
-            raise ConfigError(f"neural score_hops must be >= 1, not {self.score_hops}")
+        self.evidence_hops = int(pick("evidence_hops", 1))
+        for name in ("score_hops", "evidence_hops"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"neural {name} must be >= 1, not {getattr(self, name)}")
         self.net = bundle.network()
         self.reset()
 
@@ -562,6 +612,7 @@ class NeuralDetector:
         self.logic.reset()
         self._hops_seen = 0
         self._recent = np.zeros(self.score_hops - 1)  # last p_human values (warm-up: 0)
+        self._evidence = np.full(self.evidence_hops - 1, -EVIDENCE_CLIP)  # last log-odds
 
     def process(self, feats: FeatureBlock) -> Decisions:
         if self.bundle.arch.null_inputs and feats.null_db is None:
@@ -579,6 +630,11 @@ class NeuralDetector:
         if warm > 0:
             score[:warm] = 0.0
         self._hops_seen += score.shape[0]
+        if self.evidence_hops > 1:
+            lo = human_log_odds(probs)
+            lo[:max(warm, 0)] = -EVIDENCE_CLIP
+            score = mean_evidence(lo, self.evidence_hops, before=self._evidence)
+            self._evidence = np.concatenate([self._evidence, lo])[lo.size:]
         motion = self.logic.process(score)
         score = self._sustained(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")

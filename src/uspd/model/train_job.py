@@ -61,7 +61,6 @@ def run_training(
         recipe_dict,
     )
     from uspd.model.runtime import load_model
-    from uspd.model.tune import tune_decision
 
     recipe = load_recipe(config)
     d = recipe.data
@@ -89,14 +88,8 @@ def run_training(
     manifest_path = model_path.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
-    decision = tune_decision(load_model(model_path), val_recs, det_scope=cfg.selection_scope)
-    manifest["decision"] = decision.manifest()
+    _tune_into(manifest, load_model(model_path), val_recs, cfg.selection_scope, echo)
     manifest_path.write_text(json.dumps(manifest, indent=1))
-    echo(f"decision logic tuned on validation: {manifest['decision']}")
-    if decision.false_alarms < 0:
-        echo(f"warning: no decision setting keeps validation within 1 false alarm; the model "
-             f"uses the strictest one (p_human >= {decision.threshold} over "
-             f"{decision.on_hops} hops), whose recall was not measured")
     if install:
         if BUILTIN_NPZ.exists() and confirm is not None and not confirm(
                 f"replace the shipped model {BUILTIN_NPZ}?"):
@@ -107,6 +100,51 @@ def run_training(
             shutil.copyfile(manifest_path, BUILTIN_NPZ.with_suffix(".json"))
             echo(f"installed as {BUILTIN_NPZ}")
     return model_path
+
+
+def _tune_into(manifest: dict, bundle, val_recs, scope: str,
+               echo: Callable[[str], None]) -> None:
+    """Tune the decision logic of `bundle` on val_recs into manifest["decision"]; says what it
+    chose, and warns when no setting met the false-alarm budget."""
+    from uspd.model.tune import tune_decision
+
+    decision = tune_decision(bundle, val_recs, det_scope=scope)
+    manifest["decision"] = decision.manifest()
+    echo(f"decision logic tuned on validation: {manifest['decision']}")
+    if decision.false_alarms < 0:
+        echo(f"warning: no decision setting keeps validation within 1 false alarm; the model "
+             f"uses the strictest one (score >= {decision.threshold} over "
+             f"{decision.on_hops} hops), whose recall was not measured")
+
+
+def run_tuning(model: Path, config: Path | None, out: Path, force: bool = False,
+               echo: Callable[[str], None] = print, progress=None) -> Path:
+    """`uspd tune`: tune the decision logic of `model` afresh on the validation set of the
+    recipe at `config` (rendered into its cache if missing) and write the model with it to
+    `out` (.npz with the weights unchanged, and its manifest); an existing file there only
+    if `force`. Returns the .npz written."""
+    from uspd.corpus import check_writable
+    from uspd.errors import ConfigError
+    from uspd.model.recipe import load_recipe
+    from uspd.model.runtime import NeuralDetector, load_model, manifest_path, npz_path
+
+    recipe = load_recipe(config)
+    source, target = npz_path(model), npz_path(out)
+    if target.resolve() == source.resolve():
+        raise ConfigError("--out must differ from the model it tunes")
+    for path in (target, manifest_path(target)):
+        check_writable(path, force)
+    bundle = load_model(source)
+    fe_cfg = NeuralDetector(bundle).fe_cfg  # the model's front end, whatever the recipe's
+    val_recs = _simulate(validation_specs(recipe.data), "validation set", recipe.data,
+                         progress, fe_cfg=fe_cfg)
+    manifest = json.loads(manifest_path(source).read_text())
+    _tune_into(manifest, bundle, val_recs, recipe.train.selection_scope, echo)
+    manifest["decision_tuned_with"] = str(config) if config else "the default recipe"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    manifest_path(target).write_text(json.dumps(manifest, indent=1))
+    return target
 
 
 def _train_members(cfg, train_recs, val_recs, out: Path, weights: list[float],

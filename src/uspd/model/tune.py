@@ -1,16 +1,22 @@
 """Choose the neural detector's decision logic on validation data (not on the test set).
 
-The network's per-hop p_human is computed once per recording (zero during the warm-up hops,
-as NeuralDetector reports it); then decision settings are scored with uspd.evaluate, in three
-stages: (0) the hold, on_hops: the detector reports p_human held over on_hops as its score, and
-the issue's headline figure is that score's FA/h at 99 % major recall (a threshold sweep), so
-the hold with the fewest validation FA/h there is kept (ties: the shorter, faster one);
-(1) the strict rule with that hold, threshold x off rule (every hold, if none of these meets
-the false-alarm budget); (2) the best of those with each
-context period and context threshold added. Rule in (1) and (2): among settings with at most
-`max_false_alarms` on the validation empty time, the highest major recall, then minor recall
-within 2 m, then the fewest false alarms, then the higher threshold. det_recall=None skips
-stage 0 and searches every hold in stage 1 (the tuner before stage 0 existed).
+The network's class probabilities are computed once per recording; the score the decision
+reads is p_human (zero during the warm-up hops, as NeuralDetector reports it), or the mean
+evidence (runtime.mean_evidence) over evidence_hops hops. Decision settings are scored with
+uspd.evaluate, in three stages: (0) for each evidence window, the hold, on_hops: the
+detector reports its score held over on_hops, and the issue's headline figure is that score's
+FA/h at 99 % major recall (a threshold sweep), so the hold with the fewest validation FA/h
+there is kept (ties: the shorter, faster one); windows worse there than p_human per hop
+(window 1) are dropped; (1) for each window the strict rule with its hold, threshold x off rule
+(every hold, if none of these meets the false-alarm budget), and the window whose best setting
+ranks highest (ties: the lower stage-0 figure, then the shorter window); (2) the best of those
+with each context period and context threshold added. Rule in (1) and (2): among settings
+with at most `max_false_alarms` on the validation empty time, the highest major recall, then
+minor recall within 2 m, then the fewest false alarms, then the higher threshold. Stage 1 ranks
+windows by the deployed decision, not by stage 0's figure: far out on the DET curve, where a
+deployed setting lives, a long window can lose what it gains at 99 % (stop 33). det_recall=None
+skips stage 0 and searches every hold in stage 1 on the first window (the tuner before stage 0
+existed).
 """
 
 from __future__ import annotations
@@ -31,8 +37,8 @@ from uspd.model.runtime import (
     DEFAULT_OFF_S,
     DecisionLogic,
     ModelBundle,
+    decision_scores,
     held_min,
-    p_human,
     softmax,
 )
 
@@ -42,6 +48,10 @@ from uspd.model.runtime import (
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998,
               0.9999)
 ON_HOPS = (1, 2, 4, 6, 8, 12)
+# evidence windows (hops) of stage 0; 1 = p_human per hop. On the shipped network's
+# validation set the mean evidence over 24 hops (0.6 s) halved the FA/h at 99 % of the
+# 6-hop minimum (docs/candidates/README.md, stop 33)
+EVIDENCE_HOPS = (1, 8, 16, 24, 32)
 # off rule (ratio of the on-threshold, hold in s): the runtime's default, and a quicker one
 # that ends motion before the scored empty time starts 1.5 s after a person leaves
 OFF_RULES = ((DEFAULT_OFF_RATIO, DEFAULT_OFF_S), (0.8, 0.2))
@@ -71,9 +81,13 @@ class TunedDecision:
     false_alarms: int
     empty_h: float
     det_fa_per_hour: dict[int, float] | None = None  # stage 0: on_hops -> FA/h at det_recall
+    evidence_hops: int = 1  # the decision reads mean_evidence over this many hops (1: p_human)
+    # stage 0: evidence_hops -> the fewest FA/h at det_recall over the holds
+    det_fa_by_evidence: dict[int, float] | None = None
 
     def manifest(self) -> dict:
         out = {"threshold": self.threshold, "on_hops": self.on_hops,
+               "evidence_hops": self.evidence_hops,
                "context_s": self.context_s, "context_threshold": self.context_threshold,
                "off_ratio": self.off_ratio, "off_s": self.off_s,
                "validation": {"major_recall": _measured(self.major_recall),
@@ -84,6 +98,9 @@ class TunedDecision:
             out["validation"]["held_score_fa_per_hour_at_recall"] = {
                 "recall": DET_RECALL,
                 **{str(k): _measured(v) for k, v in self.det_fa_per_hour.items()}}
+        if self.det_fa_by_evidence is not None:
+            out["validation"]["held_score_fa_per_hour_by_evidence_hops"] = {
+                str(k): _measured(v) for k, v in self.det_fa_by_evidence.items()}
         return out
 
 
@@ -150,36 +167,50 @@ def _fa_per_hour_by_scope(recs: Sequence[Recording], scores: Sequence, hold: int
     return tuple(out)
 
 
-def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording]) -> list[np.ndarray]:
-    """Per recording, per hop p_human as NeuralDetector reports it (0 during the warm-up)."""
-    warm_up = bundle.receptive_field_hops
-    scores = []
-    for r in recs:
-        sc = p_human(softmax(bundle.network().process(r.features)))
-        sc[:warm_up] = 0.0
-        scores.append(sc)
-    return scores
+def class_probabilities(bundle: ModelBundle, recs: Sequence[Recording]) -> list[np.ndarray]:
+    """Per recording, the network's (n_hops, n_classes) probabilities, run from a fresh
+    state as the detector runs it."""
+    return [softmax(bundle.network().process(r.features)) for r in recs]
+
+
+def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording], evidence_hops: int = 1,
+                    probs: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+    """Per recording, per hop the score NeuralDetector's decision reads (p_human, 0 during the
+    warm-up; with evidence_hops > 1 its mean evidence); probs: class_probabilities, if known."""
+    probs = class_probabilities(bundle, recs) if probs is None else probs
+    return [decision_scores(p, bundle.receptive_field_hops, evidence_hops) for p in probs]
 
 
 def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
                   hop_s: float = 0.025, det_recall: float | None = DET_RECALL,
-                  det_scope: str = "all") -> TunedDecision:
+                  det_scope: str = "all", evidence_hops: Sequence[int] = EVIDENCE_HOPS
+                  ) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
-    empty time stage 0 counts false alarms on (SCOPES)."""
-    scores = deployed_scores(bundle, recs)
-    det_fa = None
-    holds = ON_HOPS
+    empty time stage 0 counts false alarms on (SCOPES); evidence_hops: the evidence windows
+    to try (without stage 0, det_recall None, only the first)."""
+    probs = class_probabilities(bundle, recs)
+    windows = list(evidence_hops[:1] if det_recall is None else evidence_hops)
+    scores = {e: deployed_scores(bundle, recs, e, probs) for e in windows}
+    det_fa: dict[int, dict[int, float]] = {}
+    first_hold: dict[int, tuple[int, ...]] = {e: ON_HOPS for e in windows}
+    stage0: dict[int, tuple[float, float]] = {e: (0.0, 0.0) for e in windows}
     if det_recall is not None:
-        # the scope's figure, then (ties) the one over all empty time
-        figs = {k: _fa_per_hour_by_scope(recs, scores, k, det_recall, (det_scope, "all"))
-                for k in ON_HOPS}
-        det_fa = {k: f[0] for k, f in figs.items()}
-        holds = (min(ON_HOPS, key=lambda k: (*figs[k], k)),)
+        for e in windows:
+            # the scope's figure, then (ties) the one over all empty time, the shorter hold
+            figs = {k: _fa_per_hour_by_scope(recs, scores[e], k, det_recall,
+                                             (det_scope, "all")) for k in ON_HOPS}
+            hold = min(ON_HOPS, key=lambda k: (*figs[k], k))
+            det_fa[e], first_hold[e], stage0[e] = {k: f[0] for k, f in figs.items()}, (hold,), \
+                figs[hold]
+        if 1 in windows:  # a window must do at least as well as p_human per hop there
+            windows = [e for e in windows if stage0[e] <= stage0[1]]
+    by_evidence = ({e: stage0[e][0] for e in det_fa} if det_recall is not None and
+                   len(det_fa) > 1 else None)
 
-    def score(thr: float, on_hops: int, ctx_s: float, ctx_thr: float, off_ratio: float,
+    def score(e: int, thr: float, on_hops: int, ctx_s: float, ctx_thr: float, off_ratio: float,
               off_s: float) -> tuple | None:
         items = []
-        for r, sc in zip(recs, scores, strict=True):
+        for r, sc in zip(recs, scores[e], strict=True):
             logic = DecisionLogic(thr, on_hops, ctx_thr, round(ctx_s / hop_s), off_ratio,
                                   max(1, round(off_s / hop_s)))
             items.append((Decisions(r.t_end_s, sc, logic.process(sc)), r.labels))
@@ -189,26 +220,35 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
         key = (rep.major.recall, rep.minor_near.recall, -rep.false_alarms, thr)
         return key, TunedDecision(thr, on_hops, ctx_s, ctx_thr, off_ratio, off_s,
                                   float(rep.major.recall), float(rep.minor_near.recall),
-                                  int(rep.false_alarms), float(rep.empty_h), det_fa)
+                                  int(rep.false_alarms), float(rep.empty_h), det_fa.get(e), e,
+                                  by_evidence)
 
-    def best_strict(holds: Sequence[int]) -> tuple | None:
-        strict = [score(thr, on, 0.0, thr, ratio, off_s) for thr, on, (ratio, off_s)
+    def best_strict(e: int, holds: Sequence[int]) -> tuple | None:
+        strict = [score(e, thr, on, 0.0, thr, ratio, off_s) for thr, on, (ratio, off_s)
                   in itertools.product(THRESHOLDS, holds, OFF_RULES)]
         return max((c for c in strict if c is not None), default=None, key=lambda c: c[0])
 
-    best = best_strict(holds)
-    if best is None and len(holds) < len(ON_HOPS):  # that hold never meets the FA budget
-        holds = ON_HOPS
-        best = best_strict(holds)
-    if best is None:  # nothing meets the FA budget: the strictest setting
-        return TunedDecision(THRESHOLDS[-1], holds[-1], 0.0, THRESHOLDS[-1], *OFF_RULES[0],
-                             float("nan"), float("nan"), -1, float("nan"), det_fa)
-    top = best[1]
-    with_context = [score(top.threshold, top.on_hops, ctx_s, ctx_thr, top.off_ratio, top.off_s)
+    # stage 1 per window (every hold, if the window's own never meets the FA budget); the
+    # window whose best ranks highest, ties to the lower stage-0 figure, the shorter window
+    per_window = {e: best_strict(e, first_hold[e]) for e in windows}
+    for e in windows:
+        if per_window[e] is None and len(first_hold[e]) < len(ON_HOPS):
+            per_window[e] = best_strict(e, ON_HOPS)
+    found = [e for e in windows if per_window[e] is not None]
+    if not found:  # nothing meets the FA budget: the strictest setting
+        e = windows[0]
+        return TunedDecision(THRESHOLDS[-1], ON_HOPS[-1], 0.0, THRESHOLDS[-1], *OFF_RULES[0],
+                             float("nan"), float("nan"), -1, float("nan"), det_fa.get(e), e,
+                             by_evidence)
+    e = max(found, key=lambda w: (per_window[w][0], tuple(-x for x in stage0[w]), -w))
+    top = per_window[e][1]
+    with_context = [score(e, top.threshold, top.on_hops, ctx_s, ctx_thr, top.off_ratio,
+                          top.off_s)
                     for ctx_s, ctx_thr in itertools.product(CONTEXT_S, CONTEXT_THRESHOLDS)
                     if ctx_thr <= top.threshold]
-    return max([best, *(c for c in with_context if c is not None)], key=lambda c: c[0])[1]
+    return max([per_window[e], *(c for c in with_context if c is not None)],
+               key=lambda c: c[0])[1]
 
 
-__all__ = ["SCOPES", "TunedDecision", "deployed_scores", "held_score_fa_per_hour",
-           "held_score_report", "in_empty_family", "tune_decision"]
+__all__ = ["EVIDENCE_HOPS", "SCOPES", "TunedDecision", "class_probabilities", "deployed_scores",
+           "held_score_fa_per_hour", "held_score_report", "in_empty_family", "tune_decision"]
