@@ -42,6 +42,7 @@ import numpy as np
 from heldout_eval import (
     CONFIRM_SEED0,
     FINAL_SEED0,
+    FOURTH_SEED0,
     add_seed0_arg,
     cache_path,
     check_seed0,
@@ -204,8 +205,9 @@ def main() -> None:
     ap.add_argument("--pool", nargs="?", const=f"{TEST_SEED0},{CONFIRM_SEED0}", default="",
                     help="also score these corpora as one, by first seed (comma-separated; "
                     f"alone: {TEST_SEED0},{CONFIRM_SEED0}, the held-out and confirmation "
-                    f"corpora; {FINAL_SEED0} is the third; their caches must be filled): the "
-                    "99 %% figure rests on the weakest 1 %% of walkers, more of them there")
+                    f"corpora; {FINAL_SEED0} is the third, {FOURTH_SEED0} the fourth; their "
+                    "caches must be filled): the 99 %% figure rests on the weakest 1 %% of "
+                    "walkers, more of them there")
     args = ap.parse_args()
     check_seed0(args.seed0)
     try:

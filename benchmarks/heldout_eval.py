@@ -18,7 +18,8 @@ the same decisions (detectors are chunk-invariant; tests/test_detect.py checks i
 
 --seed0 950000000 runs the same suite on the confirmation corpus (CONFIRM_SEED0), kept for
 confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the third corpus
-(FINAL_SEED0, stop 32), kept for confirming only, since both others have chosen models.
+(FINAL_SEED0, stop 32), kept for confirming only, since both others have chosen models;
+--seed0 987500000 on the fourth (FOURTH_SEED0, stop 33), since the third has been looked at.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human instead of p_human held over the on-rule's hops: shows what the
@@ -56,6 +57,9 @@ CONFIRM_SEED0 = 950_000_000
 # The third corpus (stop 32): rendered before the stop-32 candidates had results, to confirm
 # only, since the confirmation corpus has been used to choose too.
 FINAL_SEED0 = 975_000_000
+# The fourth corpus (stop 33): rendered while the stop-33 candidate did not exist yet, so that
+# a decision chosen after the third corpus had been looked at is confirmed on unseen scenes.
+FOURTH_SEED0 = 987_500_000
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -86,8 +90,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
     """--seed0, shared by the held-out scripts."""
     ap.add_argument("--seed0", type=int, default=TEST_SEED0,
                     help=f"first scene seed: {TEST_SEED0} the held-out corpus (default), "
-                    f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third "
-                    f"corpus; never below {TEST_SEED0}, "
+                    f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
+                    f"{FOURTH_SEED0} the fourth corpus; never below {TEST_SEED0}, "
                     "where training seeds are")
 
 
