@@ -213,7 +213,9 @@ def decision_scores(probs: NDArray, warm_up_hops: int, evidence_hops: int = 1
         return score
     lo = human_log_odds(probs)
     lo[:warm_up_hops] = -EVIDENCE_CLIP
-    return mean_evidence(lo, evidence_hops)
+    score = mean_evidence(lo, evidence_hops)
+    score[:warm_up_hops] = 0.0  # the warm-up reports 0, whatever the window
+    return score
 
 
 HISTORY_FLOOR_DB = FLOOR_DB  # the history before the stream has any (the front end's dB floor)
@@ -634,6 +636,7 @@ class NeuralDetector:
             lo = human_log_odds(probs)
             lo[:max(warm, 0)] = -EVIDENCE_CLIP
             score = mean_evidence(lo, self.evidence_hops, before=self._evidence)
+            score[:max(warm, 0)] = 0.0  # the warm-up reports 0, whatever the window
             self._evidence = np.concatenate([self._evidence, lo])[lo.size:]
         motion = self.logic.process(score)
         score = self._sustained(score)
