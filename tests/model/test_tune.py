@@ -105,6 +105,21 @@ def test_off_rule_is_tuned_so_motion_ends_before_the_scored_empty_time():
     assert (tuned.off_ratio, tuned.off_s) == (0.8, 0.2) and tuned.threshold >= 0.9
 
 
+def faint_walkers_and_flickers():
+    """10 clear walkers (p 0.999 for 2 s), 2 faint ones (0.975 for 2 s) and one brief one
+    (0.999 for 3 hops); after each, 6 s of empty room, the first two with a 3-hop flicker at
+    0.978."""
+    p, segs, t0 = [], [], 0.0
+    for i, (level, n_on) in enumerate([(0.999, 80)] * 10 + [(0.975, 80)] * 2 + [(0.999, 3)]):
+        p += [level] * n_on
+        segs.append(Segment(t0, t0 + n_on * HOP, "major"))
+        t0 += n_on * HOP
+        p += [0.01] * 120 + [0.978 if i < 2 else 0.01] * 3 + [0.01] * 117
+        segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
+        t0 += 240 * HOP
+    return scored_recording(p, segs)
+
+
 def test_hold_is_chosen_by_the_held_score_at_the_target_recall():
     # 10 clear walkers (p 0.999 for 2 s), 2 faint ones (0.975 for 2 s) and one brief one (0.999
     # for 3 hops); after each, 6 s of empty room, two of them with a 3-hop flicker at 0.978. A
@@ -113,16 +128,7 @@ def test_hold_is_chosen_by_the_held_score_at_the_target_recall():
     # 1-2 reach all at 0.975 with the 2 flickers as false alarms. At its own operating point
     # (<= 1 false alarm) the long hold finds more walkers (the faint ones, under the
     # flickers), which is what the tuner without stage 0 picks.
-    p, segs, t0 = [], [], 0.0
-    for i, (level, n_on) in enumerate([(0.999, 80)] * 10 + [(0.975, 80)] * 2 + [(0.999, 3)]):
-        p += [level] * n_on
-        segs.append(Segment(t0, t0 + n_on * HOP, "major"))
-        t0 += n_on * HOP
-        flicker = 0.978 if i < 2 else 0.01
-        p += [0.01] * 120 + [flicker] * 3 + [0.01] * 117
-        segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
-        t0 += 240 * HOP
-    net, rec = scored_recording(p, segs)
+    net, rec = faint_walkers_and_flickers()
     tuned = tune_decision(net, [rec], det_recall=1.0, evidence_hops=(1,))
     det = tuned.det_fa_per_hour
     assert tuned.on_hops == 1 and det[1] == det[2] < det[4] / 5
@@ -198,19 +204,11 @@ def test_empty_family_scope_counts_false_alarms_in_empty_room_recordings_only():
 
 
 def test_evidence_window_is_chosen_by_the_deployed_decision():
-    # the stage-0 scene again: with an 8-hop evidence window the two 3-hop flickers
+    # faint_walkers_and_flickers again: with an 8-hop evidence window the two 3-hop flickers
     # (0.978) average away under the faint walkers' steady 0.975, so the deployed decision
     # finds both faint walkers with no false alarm (and the 3-hop walker, within the context
     # the walker before it opens); per hop p_human misses one walker or more
-    p, segs, t0 = [], [], 0.0
-    for i, (level, n_on) in enumerate([(0.999, 80)] * 10 + [(0.975, 80)] * 2 + [(0.999, 3)]):
-        p += [level] * n_on
-        segs.append(Segment(t0, t0 + n_on * HOP, "major"))
-        t0 += n_on * HOP
-        p += [0.01] * 120 + [0.978 if i < 2 else 0.01] * 3 + [0.01] * 117
-        segs.append(Segment(t0, t0 + 240 * HOP, "empty"))
-        t0 += 240 * HOP
-    net, rec = scored_recording(p, segs)
+    net, rec = faint_walkers_and_flickers()
     per_hop = tune_decision(net, [rec], max_false_alarms=0, evidence_hops=(1,))
     tuned = tune_decision(net, [rec], max_false_alarms=0, evidence_hops=(1, 8))
     assert per_hop.evidence_hops == 1 and per_hop.major_recall <= 11 / 13
