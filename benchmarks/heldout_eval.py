@@ -22,8 +22,8 @@ confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the t
 --seed0 987500000 on the fourth (FOURTH_SEED0, stop 33), since the third has been looked at.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
-score is the per-hop p_human instead of p_human held over the on-rule's hops: shows what the
-DET curve of the bare network looks like) and `baseline`.
+score is the per-hop p_human, or the model's evidence window, instead of that held over the
+on-rule's hops: shows what the DET curve of the bare network looks like) and `baseline`.
 Prints the side-by-side table overall and per family, then the figure at the target recall on
 --parts disjoint parts of the corpus (recordings dealt out in turn, so every family is in each):
 how far that figure, which rests on the few weakest walkers, moves between corpora of that size.
