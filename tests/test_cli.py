@@ -223,18 +223,23 @@ def test_tune_rewrites_only_the_decision_and_never_overwrites(tmp_path):
                    f'cache_dir = "{tmp_path / "c"}"\n'
                    'val_named = {walk-in = 1, empty-fan = 1}\nval_long = {}\n')
     out = tmp_path / "tuned.npz"
-    res = run("tune", BUILTIN_NPZ, "--config", cfg, "-o", out)
+    res = run("tune", BUILTIN_NPZ, "--config", cfg, "-o", out, "--evidence-hops", "1,8")
     assert res.returncode == 0, res.stderr.decode()
     assert out.read_bytes() == BUILTIN_NPZ.read_bytes()  # the same weights
     new = json.loads(out.with_suffix(".json").read_text())
     old = json.loads(BUILTIN_NPZ.with_suffix(".json").read_text())
     assert {k: v for k, v in new.items() if k != "decision_tuned_with"} == {**old, "decision":
                                                                               new["decision"]}
-    assert new["decision"]["evidence_hops"] >= 1 and new["decision_tuned_with"] == str(cfg)
+    assert new["decision"]["evidence_hops"] in (1, 8) and new["decision_tuned_with"] == str(cfg)
+    assert set(new["decision"]["validation"]["held_score_fa_per_hour_by_evidence_hops"]) == {
+        "1", "8"}
     before = out.with_suffix(".json").read_bytes()
     assert_one_line_error(run("tune", BUILTIN_NPZ, "--config", cfg, "-o", out), 2)  # exists
     assert out.with_suffix(".json").read_bytes() == before
     assert_one_line_error(run("tune", out, "--config", cfg, "-o", out, "--force"), 2)
+    for windows in ("1,x", "0,8"):
+        assert_one_line_error(run("tune", BUILTIN_NPZ, "--config", cfg, "-o",
+                                  tmp_path / "y.npz", "--evidence-hops", windows), 2)
     assert_one_line_error(run("tune", tmp_path / "nope.npz", "--config", cfg, "-o",
                               tmp_path / "x.npz"), 3)
 

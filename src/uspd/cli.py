@@ -355,13 +355,24 @@ def tune(
                                       "weights, and its manifest with the new decision).")],
     config: Annotated[Path | None, typer.Option(help="TOML recipe whose validation set to "
                                                 "tune on (the model's own recipe).")] = None,
+    evidence_hops: Annotated[str | None, typer.Option(
+        help="Evidence windows to try, in hops, comma-separated (e.g. 1,8,16,24,32; default: "
+        "the recipe's [train] evidence_hops, else 1 = p_human per hop).")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing model.")] = False,
 ) -> None:
     """Tune a trained model's decision logic afresh on its recipe's validation set."""
     from uspd.model.train_job import run_tuning
 
     _one_line_warnings()
-    written = run_tuning(model, config, out, force=force, echo=typer.echo, progress=_progress)
+    windows = None
+    if evidence_hops is not None:
+        try:
+            windows = tuple(int(w) for w in evidence_hops.split(","))
+        except ValueError:
+            raise ConfigError("--evidence-hops takes whole numbers of hops separated by "
+                              f"commas, not {evidence_hops!r}") from None
+    written = run_tuning(model, config, out, force=force, evidence_hops=windows,
+                         echo=typer.echo, progress=_progress)
     typer.echo(f"wrote {written}")
 
 

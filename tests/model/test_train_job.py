@@ -96,6 +96,12 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
         bad.write_text(f"[data]\nfront_end = {front_end}\n")
         with pytest.raises(ConfigError, match=match):
             load_recipe(bad)
+    for windows in ("[0, 8]", "[]", "[1.5]", "8"):
+        bad.write_text(f"[train]\nevidence_hops = {windows}\n")
+        with pytest.raises(ConfigError, match="evidence_hops"):
+            load_recipe(bad)
+    bad.write_text("[train]\nevidence_hops = [1, 8, 16]\n")
+    assert load_recipe(bad).train.evidence_hops == (1, 8, 16)
 
 
 def test_a_clutter_null_recipe_trains_a_model_whose_detector_runs_that_front_end(tmp_path):

@@ -154,6 +154,7 @@ def load_recipe(path: str | Path | None) -> Recipe:
     if data.hard_negative_weight <= 0:
         raise ConfigError("data.hard_negative_weight must be > 0")
     data.fe_cfg()  # a bad front-end setting fails here, before any rendering
+    train.validate()  # ... and a bad training or tuning setting
     return Recipe(data=data, mine=mine, train=train,
                   out_dir=str(table.get("out_dir", "runs/train")))
 

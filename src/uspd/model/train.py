@@ -49,7 +49,7 @@ from uspd.model.dataset import (
 )
 from uspd.model.net import DopplerTCN, count_budget, export_npz
 from uspd.model.runtime import CLASSES, Arch, held_min, model_inputs, p_human, softmax
-from uspd.model.tune import SCOPES, in_empty_family
+from uspd.model.tune import SCOPES, check_evidence_hops, in_empty_family
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,9 @@ class TrainConfig:
     selection_scope: str = "all"  # ... counted on all scored empty time, or on the
     # empty-family recordings' only ("empty-families", the issue's second target); the tuner's
     # choice of hold counts them the same way
+    # evidence windows (hops) the decision tuner tries (uspd.model.tune); (1,): p_human per
+    # hop, the shipped decision. (1, 8, 16, 24, 32) is the stop-33 grid
+    evidence_hops: tuple[int, ...] = (1,)
     window_hops: int = 0  # 0: receptive field + out_hops - 1
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points
@@ -103,6 +106,7 @@ class TrainConfig:
             raise ConfigError("train: need 1 <= out_hops <= window_hops")
         if self.members < 1:
             raise ConfigError("train: members must be >= 1")
+        check_evidence_hops(self.evidence_hops, "train: evidence_hops")
 
     def windows(self) -> int:
         return self.window_hops or self.arch.receptive_field_hops + self.out_hops - 1

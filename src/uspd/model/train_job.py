@@ -88,7 +88,8 @@ def run_training(
     manifest_path = model_path.with_suffix(".json")
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
-    _tune_into(manifest, load_model(model_path), val_recs, cfg.selection_scope, echo)
+    _tune_into(manifest, load_model(model_path), val_recs, cfg.selection_scope,
+               cfg.evidence_hops, echo)
     manifest_path.write_text(json.dumps(manifest, indent=1))
     if install:
         if BUILTIN_NPZ.exists() and confirm is not None and not confirm(
@@ -102,13 +103,14 @@ def run_training(
     return model_path
 
 
-def _tune_into(manifest: dict, bundle, val_recs, scope: str,
+def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tuple[int, ...],
                echo: Callable[[str], None]) -> None:
-    """Tune the decision logic of `bundle` on val_recs into manifest["decision"]; says what it
-    chose, and warns when no setting met the false-alarm budget."""
+    """Tune the decision logic of `bundle` on val_recs (trying these evidence windows) into
+    manifest["decision"]; says what it chose, and warns when no setting met the false-alarm
+    budget."""
     from uspd.model.tune import tune_decision
 
-    decision = tune_decision(bundle, val_recs, det_scope=scope)
+    decision = tune_decision(bundle, val_recs, det_scope=scope, evidence_hops=evidence_hops)
     manifest["decision"] = decision.manifest()
     echo(f"decision logic tuned on validation: {manifest['decision']}")
     if decision.false_alarms < 0:
@@ -118,17 +120,22 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str,
 
 
 def run_tuning(model: Path, config: Path | None, out: Path, force: bool = False,
+               evidence_hops: tuple[int, ...] | None = None,
                echo: Callable[[str], None] = print, progress=None) -> Path:
     """`uspd tune`: tune the decision logic of `model` afresh on the validation set of the
-    recipe at `config` (rendered into its cache if missing) and write the model with it to
-    `out` (.npz with the weights unchanged, and its manifest); an existing file there only
-    if `force`. Returns the .npz written."""
+    recipe at `config` (rendered into its cache if missing), trying `evidence_hops` (None:
+    the recipe's [train] evidence_hops), and write the model with it to `out` (.npz with the
+    weights unchanged, and its manifest); an existing file there only if `force`. Returns the
+    .npz written."""
     from uspd.corpus import check_writable
     from uspd.errors import ConfigError
     from uspd.model.recipe import load_recipe
     from uspd.model.runtime import NeuralDetector, load_model, manifest_path, npz_path
+    from uspd.model.tune import check_evidence_hops
 
     recipe = load_recipe(config)
+    if evidence_hops is not None:
+        evidence_hops = check_evidence_hops(evidence_hops, "--evidence-hops")
     source, target = npz_path(model), npz_path(out)
     if target.resolve() == source.resolve():
         raise ConfigError("--out must differ from the model it tunes")
@@ -139,7 +146,8 @@ def run_tuning(model: Path, config: Path | None, out: Path, force: bool = False,
     val_recs = _simulate(validation_specs(recipe.data), "validation set", recipe.data,
                          progress, fe_cfg=fe_cfg)
     manifest = json.loads(manifest_path(source).read_text())
-    _tune_into(manifest, bundle, val_recs, recipe.train.selection_scope, echo)
+    windows = recipe.train.evidence_hops if evidence_hops is None else evidence_hops
+    _tune_into(manifest, bundle, val_recs, recipe.train.selection_scope, windows, echo)
     manifest["decision_tuned_with"] = str(config) if config else "the default recipe"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)

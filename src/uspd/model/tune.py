@@ -48,9 +48,10 @@ from uspd.model.runtime import (
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9998,
               0.9999)
 ON_HOPS = (1, 2, 4, 6, 8, 12)
-# evidence windows (hops) of stage 0; 1 = p_human per hop. On the shipped network's
-# validation set the mean evidence over 24 hops (0.6 s) halved the FA/h at 99 % of the
-# 6-hop minimum (docs/candidates/README.md, stop 33)
+# evidence windows (hops) a recipe may ask the tuner to try ([train] evidence_hops; the default
+# is 1 alone, p_human per hop). On the shipped network's validation set the mean evidence
+# over 24 hops (0.6 s) halved the FA/h at 99 % of the 6-hop minimum, and 8 hops found the most
+# walkers deployed (docs/candidates/README.md, stop 33)
 EVIDENCE_HOPS = (1, 8, 16, 24, 32)
 # off rule (ratio of the on-threshold, hold in s): the runtime's default, and a quicker one
 # that ends motion before the scored empty time starts 1.5 s after a person leaves
@@ -60,6 +61,15 @@ CONTEXT_THRESHOLDS = (0.3, 0.5, 0.7)
 DET_RECALL = 0.99  # stage 0: the hold with the fewest FA/h of the held score at this recall
 # ... counted on all scored empty time, or on the empty-family recordings' only
 SCOPES = ("all", "empty-families")
+
+
+def check_evidence_hops(windows: object, what: str) -> tuple[int, ...]:
+    """windows as a tuple of whole numbers >= 1 (at least one), or a ConfigError saying
+    `what` is wrong."""
+    if (not isinstance(windows, (tuple, list)) or not windows
+            or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in windows)):
+        raise ConfigError(f"{what} must list whole numbers of hops >= 1, not {windows!r}")
+    return tuple(windows)
 
 
 def _measured(x: float) -> float | None:
@@ -183,11 +193,12 @@ def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording], evidence_hop
 
 def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
                   hop_s: float = 0.025, det_recall: float | None = DET_RECALL,
-                  det_scope: str = "all", evidence_hops: Sequence[int] = EVIDENCE_HOPS
+                  det_scope: str = "all", evidence_hops: Sequence[int] = (1,)
                   ) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
     empty time stage 0 counts false alarms on (SCOPES); evidence_hops: the evidence windows
     to try (without stage 0, det_recall None, only the first)."""
+    evidence_hops = check_evidence_hops(evidence_hops, "evidence_hops")
     probs = class_probabilities(bundle, recs)
     windows = list(evidence_hops[:1] if det_recall is None else evidence_hops)
     scores = {e: deployed_scores(bundle, recs, e, probs) for e in windows}
@@ -250,5 +261,6 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                key=lambda c: c[0])[1]
 
 
-__all__ = ["EVIDENCE_HOPS", "SCOPES", "TunedDecision", "class_probabilities", "deployed_scores",
+__all__ = ["EVIDENCE_HOPS", "SCOPES", "TunedDecision", "check_evidence_hops", "class_probabilities",
+           "deployed_scores",
            "held_score_fa_per_hour", "held_score_report", "in_empty_family", "tune_decision"]
