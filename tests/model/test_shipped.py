@@ -50,6 +50,27 @@ def test_detection_runs_without_torch():
     assert res.returncode == 0, res.stderr
 
 
+def test_recipes_tuning_and_mining_need_no_torch(tmp_path):
+    # loading a recipe and reaching the model in `uspd tune` (and importing `uspd mine`'s code)
+    # must not import torch; only `uspd train` needs it
+    code = (
+        "import sys\n"
+        "from uspd.errors import InputError\n"
+        "from uspd.model.recipe import load_recipe\n"
+        "from uspd.model.train_job import run_mining, run_tuning\n"
+        "assert load_recipe(None).train.evidence_hops == (1,)\n"
+        "try:\n"
+        f"    run_tuning('{tmp_path / 'nope.npz'}', None, '{tmp_path / 'x.npz'}')\n"
+        "except InputError as exc:\n"
+        "    assert 'nope' in str(exc)\n"
+        "else:\n"
+        "    raise AssertionError('a missing model was not an InputError')\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+
 def test_numpy_runtime_matches_torch_on_shipped_weights():
     torch = pytest.importorskip("torch")
     from uspd.model.net import DopplerTCN

@@ -132,7 +132,7 @@ def recipe_table(path: str | Path, depth: int = 0) -> dict:
 def load_recipe(path: str | Path | None) -> Recipe:
     """Defaults overridden by a TOML file with [data], [train] (incl. [train.arch]) tables,
     itself over the recipe named by its `base` key, if any."""
-    from uspd.model.train import TrainConfig
+    from uspd.model.train_config import TrainConfig
 
     table = recipe_table(path) if path else {}
     unknown = set(table) - {*SECTIONS, "out_dir"}
