@@ -38,23 +38,25 @@ def test_shipped_model_is_within_budget_and_documented():
     assert m["feature"]["n_velocity_bins"] == 40
 
 
+def assert_runs_without_torch(code: str) -> None:
+    """Run `code` in a fresh interpreter; it must succeed without importing torch."""
+    code = f"import sys\n{code}assert 'torch' not in sys.modules, 'torch was imported'\n"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+
+
 def test_detection_runs_without_torch():
-    code = (
-        "import sys, numpy as np\n"
+    assert_runs_without_torch(
         "from uspd.model.runtime import NeuralDetector\n"
         "NeuralDetector.from_builtin()\n"
         "import uspd.detect, uspd.runner, uspd.demo\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
 
 
 def test_recipes_tuning_and_mining_need_no_torch(tmp_path):
     # loading a recipe and reaching the model in `uspd tune` (and importing `uspd mine`'s code)
     # must not import torch; only `uspd train` needs it
-    code = (
-        "import sys\n"
+    assert_runs_without_torch(
         "from uspd.errors import InputError\n"
         "from uspd.model.recipe import load_recipe\n"
         "from uspd.model.train_job import run_mining, run_tuning\n"
@@ -65,10 +67,7 @@ def test_recipes_tuning_and_mining_need_no_torch(tmp_path):
         "    assert 'nope' in str(exc)\n"
         "else:\n"
         "    raise AssertionError('a missing model was not an InputError')\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
 
 
 def test_numpy_runtime_matches_torch_on_shipped_weights():
