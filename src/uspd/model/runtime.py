@@ -207,15 +207,25 @@ def decision_scores(probs: NDArray, warm_up_hops: int, evidence_hops: int = 1
     """Per-hop score the decision logic of a whole recording reads, as NeuralDetector makes
     it while streaming: p_human (0 during the warm-up), or with evidence_hops > 1 its
     mean_evidence over that many hops."""
+    if evidence_hops > 1:
+        return evidence_scores(probs, warm_up_hops, np.full(evidence_hops - 1, -EVIDENCE_CLIP))[0]
     score = p_human(probs)
     score[:warm_up_hops] = 0.0
-    if evidence_hops <= 1:
-        return score
-    lo = human_log_odds(probs)
-    lo[:warm_up_hops] = -EVIDENCE_CLIP
-    score = mean_evidence(lo, evidence_hops)
-    score[:warm_up_hops] = 0.0  # the warm-up reports 0, whatever the window
     return score
+
+
+def evidence_scores(probs: NDArray, warm_hops: int, before: NDArray
+                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """mean_evidence of the hops' log-odds over a window of before.size + 1 hops, the first
+    warm_hops of them warm-up (-EVIDENCE_CLIP in the window, score 0 out, whatever the window);
+    before: the log-odds of the hops - 1 hops before. Returns the scores and the new `before`
+    (the streaming state)."""
+    lo = human_log_odds(probs)
+    warm = max(warm_hops, 0)
+    lo[:warm] = -EVIDENCE_CLIP
+    score = mean_evidence(lo, before.size + 1, before)
+    score[:warm] = 0.0
+    return score, np.concatenate([before, lo])[lo.size:]
 
 
 HISTORY_FLOOR_DB = FLOOR_DB  # the history before the stream has any (the front end's dB floor)
@@ -633,11 +643,7 @@ class NeuralDetector:
             score[:warm] = 0.0
         self._hops_seen += score.shape[0]
         if self.evidence_hops > 1:
-            lo = human_log_odds(probs)
-            lo[:max(warm, 0)] = -EVIDENCE_CLIP
-            score = mean_evidence(lo, self.evidence_hops, before=self._evidence)
-            score[:max(warm, 0)] = 0.0  # the warm-up reports 0, whatever the window
-            self._evidence = np.concatenate([self._evidence, lo])[lo.size:]
+            score, self._evidence = evidence_scores(probs, warm, self._evidence)
         motion = self.logic.process(score)
         score = self._sustained(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")

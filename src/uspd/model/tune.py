@@ -214,8 +214,7 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                 figs[hold]
         if 1 in windows:  # a window must do at least as well as p_human per hop there
             windows = [e for e in windows if stage0[e] <= stage0[1]]
-    by_evidence = ({e: stage0[e][0] for e in det_fa} if det_recall is not None and
-                   len(det_fa) > 1 else None)
+    by_evidence = {e: stage0[e][0] for e in det_fa} if len(det_fa) > 1 else None
 
     def score(e: int, thr: float, on_hops: int, ctx_s: float, ctx_thr: float, off_ratio: float,
               off_s: float) -> tuple | None:
