@@ -19,7 +19,8 @@ the same decisions (detectors are chunk-invariant; tests/test_detect.py checks i
 --seed0 950000000 runs the same suite on the confirmation corpus (CONFIRM_SEED0), kept for
 confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the third corpus
 (FINAL_SEED0, stop 32), kept for confirming only, since both others have chosen models;
---seed0 987500000 on the fourth (FOURTH_SEED0, stop 33), since the third has been looked at.
+--seed0 987500000 on the fourth (FOURTH_SEED0, stop 33), since the third has been looked at;
+--seed0 993750000 on the fifth (FIFTH_SEED0, stop 34), since all four have.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -60,6 +61,9 @@ FINAL_SEED0 = 975_000_000
 # The fourth corpus (stop 33): rendered while the stop-33 candidate did not exist yet, so that
 # a decision chosen after the third corpus had been looked at is confirmed on unseen scenes.
 FOURTH_SEED0 = 987_500_000
+# The fifth corpus (stop 34): rendered before the stop-34 candidate had any result, since all
+# four earlier corpora have been looked at by the stop-33 decisions.
+FIFTH_SEED0 = 993_750_000
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -91,8 +95,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--seed0", type=int, default=TEST_SEED0,
                     help=f"first scene seed: {TEST_SEED0} the held-out corpus (default), "
                     f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
-                    f"{FOURTH_SEED0} the fourth corpus; never below {TEST_SEED0}, "
-                    "where training seeds are")
+                    f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth corpus; never below "
+                    f"{TEST_SEED0}, where training seeds are")
 
 
 def check_seed0(seed0: int, flag: str = "--seed0") -> int:
