@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +48,15 @@ from uspd.model.dataset import (
     window_index,
 )
 from uspd.model.net import DopplerTCN, count_budget, export_npz
-from uspd.model.runtime import CLASSES, held_min, model_inputs, p_human, softmax
+from uspd.model.runtime import (
+    CLASSES,
+    Arch,
+    held_min,
+    load_model,
+    model_inputs,
+    p_human,
+    softmax,
+)
 from uspd.model.train_config import TrainConfig
 from uspd.model.tune import in_empty_family
 
@@ -67,6 +76,54 @@ def predict(model: DopplerTCN, features: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         x = model_inputs(model.arch, features)
         return model(torch.from_numpy(x)[None]).numpy()[0]
+
+
+def _inputs_key(arch: Arch) -> tuple:
+    """What decides a network's inputs from the features (model_inputs) and their width."""
+    return (arch.n_bins, arch.null_inputs, arch.history_delay_hops,
+            arch.history_decay_db_per_hop, arch.echo_min_lag_hops, arch.echo_max_lag_hops,
+            arch.echo_lag_step_hops, arch.echo_window_hops)
+
+
+def load_teachers(paths: Sequence[str | Path], arch: Arch, window_hops: int,
+                  out_hops: int) -> list[DopplerTCN]:
+    """Every network of every teacher model (an ensemble gives all its members), in eval
+    mode. Each must read the same inputs as `arch` and see a full receptive field on the
+    `out_hops` hops a training window of `window_hops` scores (InputError otherwise)."""
+    nets = []
+    for path in paths:
+        bundle = load_model(path)  # InputError for a missing or bad file
+        for a, w in bundle.networks():
+            if _inputs_key(a) != _inputs_key(arch):
+                raise InputError(f"train: teacher {path} reads other inputs than the network "
+                                 "being trained (features, null inputs or memories differ)")
+            if a.receptive_field_hops > window_hops - out_hops + 1:
+                raise InputError(f"train: teacher {path} needs {a.receptive_field_hops} hops "
+                                 f"of context; training windows give {window_hops - out_hops + 1}")
+            nets.append(DopplerTCN.from_weights(a, w))
+    return nets
+
+
+def teacher_probabilities(teachers: Sequence[DopplerTCN], inputs: np.ndarray,
+                          temperature: float) -> np.ndarray:
+    """Mean over `teachers` of their class probabilities at `temperature`, per hop
+    (n_hops, n_classes) float32, from one causal pass over a whole recording's network inputs
+    (features with their memories, as training windows are cut from)."""
+    with torch.no_grad():
+        x = torch.from_numpy(inputs)[None]
+        p = torch.stack([F.softmax(t(x)[0] / temperature, dim=-1) for t in teachers])
+    return p.mean(dim=0).numpy().astype(np.float32)
+
+
+def distill_loss(logits: torch.Tensor, p_teacher: torch.Tensor,
+                 temperature: float) -> torch.Tensor:
+    """KL(p_teacher || the network's class probabilities at `temperature`) per hop, averaged
+    over hops, times temperature**2 (Hinton et al. 2015: keeps its gradient's scale as the
+    temperature changes). logits and p_teacher (..., n_classes)."""
+    n = logits.shape[-1]
+    log_p = F.log_softmax(logits / temperature, dim=-1).reshape(-1, n)
+    kl = F.kl_div(log_p, p_teacher.reshape(-1, n), reduction="batchmean")
+    return kl * temperature**2
 
 
 def validate(
@@ -182,6 +239,8 @@ def train_model(
         prob *= w[rec_i]
     prob /= prob.sum()
 
+    teachers = load_teachers(cfg.teachers, cfg.arch, win, cfg.out_hops)
+
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(True)
@@ -189,6 +248,11 @@ def train_model(
     try:
         torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
+        # distillation targets: the teachers' mean probabilities per hop of each training
+        # recording, from one pass over it (full history), computed once; windows' inputs are
+        # augmented afterwards, their targets (labels and these) are not
+        soft = [teacher_probabilities(teachers, r.features, cfg.distill_temperature)
+                for r in train] if teachers else []
         model = DopplerTCN(cfg.arch)
         model.set_normalisation(*norm_stats(train))
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -219,6 +283,12 @@ def train_model(
                     target = torch.from_numpy(y[:, -cfg.out_hops:])
                     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                            target.reshape(-1))
+                    if soft:
+                        p_t = np.stack([soft[a][b - cfg.out_hops + 1:b + 1] for a, b in zip(
+                            rec_i[pick], end_i[pick], strict=True)])
+                        loss = ((1 - cfg.distill_weight) * loss + cfg.distill_weight
+                                * distill_loss(logits, torch.from_numpy(p_t),
+                                               cfg.distill_temperature))
                     opt.zero_grad()
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -260,6 +330,8 @@ def train_model(
             "class_hops": np.bincount(
                 np.concatenate([r.targets for r in train]), minlength=len(CLASSES)).tolist(),
             "config": _jsonable(dataclasses.asdict(cfg)),
+            "teachers": [{"path": str(p), "sha256": hashlib.sha256(Path(p).read_bytes())
+                          .hexdigest()} for p in cfg.teachers],
         },
         "metrics": {"val": val_m, "target_recall": cfg.target_recall},
         "history": history,  # per epoch: train loss and the validation metrics

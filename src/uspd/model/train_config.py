@@ -43,6 +43,13 @@ class TrainConfig:
     threads: int = 2
     members: int = 1  # networks `uspd train` trains (seeds seed, seed + 1, ...) and joins
     # into an ensemble (uspd.model.ensemble); train_model itself trains one
+    # distillation: trained models (.npz paths) whose mean class probabilities, at
+    # `distill_temperature`, the network also learns on every (augmented) training window,
+    # with weight `distill_weight` (the labels' cross-entropy gets 1 - distill_weight). Why:
+    # an average of networks fires on fewer fans than any one of them, and is too big to ship
+    teachers: tuple[str, ...] = ()
+    distill_weight: float = 0.0
+    distill_temperature: float = 1.0
     progress: bool = True
     name: str = "model"  # output file stem
     arch: Arch = field(default_factory=Arch)
@@ -67,6 +74,11 @@ class TrainConfig:
         if self.members < 1:
             raise ConfigError("train: members must be >= 1")
         check_evidence_hops(self.evidence_hops, "train: evidence_hops")
+        if not 0 <= self.distill_weight <= 1 or self.distill_temperature <= 0:
+            raise ConfigError("train: distill_weight must lie in [0, 1] and "
+                              "distill_temperature be > 0")
+        if bool(self.teachers) != (self.distill_weight > 0):
+            raise ConfigError("train: teachers and a distill_weight > 0 go together")
 
     def windows(self) -> int:
         return self.window_hops or self.arch.receptive_field_hops + self.out_hops - 1
