@@ -251,8 +251,13 @@ def train_model(
         # distillation targets: the teachers' mean probabilities per hop of each training
         # recording, from one pass over it (full history), computed once; windows' inputs are
         # augmented afterwards, their targets (labels and these) are not
-        soft = [teacher_probabilities(teachers, r.features, cfg.distill_temperature)
-                for r in train] if teachers else []
+        soft: list[np.ndarray] = []
+        if teachers:
+            with Progress(TextColumn(f"teachers ({len(teachers)} networks)"), BarColumn(),
+                          TimeElapsedColumn(), disable=not cfg.progress) as bar:
+                for r in bar.track(train):
+                    soft.append(teacher_probabilities(teachers, r.features,
+                                                      cfg.distill_temperature))
         model = DopplerTCN(cfg.arch)
         model.set_normalisation(*norm_stats(train))
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
