@@ -98,7 +98,8 @@ def test_teachers_must_read_the_same_inputs_and_fit_the_window(tmp_path):
 @pytest.mark.parametrize("change", [{"teachers": ("a.npz",)}, {"distill_weight": 0.5},
                                     {"teachers": ("a.npz",), "distill_weight": 1.5},
                                     {"teachers": ("a.npz",), "distill_weight": 0.5,
-                                     "distill_temperature": 0.0}])
+                                     "distill_temperature": 0.0},
+                                    {"teachers": ("missing.npz",), "distill_weight": 0.5}])
 def test_bad_distillation_settings_are_config_errors(change):
-    with pytest.raises(ConfigError, match=r"distill|teachers"):
+    with pytest.raises(ConfigError, match=r"distill|teacher"):
         dataclasses.replace(TrainConfig(), **change).validate()

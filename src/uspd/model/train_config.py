@@ -4,6 +4,7 @@ recipes load, and `uspd mine` / `uspd tune` run, without torch."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from uspd.errors import ConfigError
@@ -79,6 +80,9 @@ class TrainConfig:
                               "distill_temperature be > 0")
         if bool(self.teachers) != (self.distill_weight > 0):
             raise ConfigError("train: teachers and a distill_weight > 0 go together")
+        for path in self.teachers:  # before any scene is rendered
+            if not Path(path).is_file():
+                raise ConfigError(f"train: teacher model {path} not found")
 
     def windows(self) -> int:
         return self.window_hops or self.arch.receptive_field_hops + self.out_hops - 1
