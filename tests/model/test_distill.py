@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 
 from test_train import synthetic_recording  # noqa: E402
 
+from uspd.dsp.frontend import FrontEndConfig  # noqa: E402
 from uspd.errors import ConfigError, InputError  # noqa: E402
 from uspd.model.dataset import as_recording  # noqa: E402
 from uspd.model.net import DopplerTCN  # noqa: E402
@@ -83,7 +84,9 @@ def test_a_student_on_scrambled_labels_learns_the_teacher(tmp_path):
 def test_teachers_must_read_the_same_inputs_and_fit_the_window(tmp_path):
     rng = np.random.default_rng(2)
     data = [synthetic_recording(300, rng) for _ in range(2)]
-    cfg = TrainConfig(epochs=1, steps_per_epoch=2, batch=8, progress=False, arch=ARCH)
+    fe = dataclasses.asdict(FrontEndConfig())
+    cfg = TrainConfig(epochs=1, steps_per_epoch=2, batch=8, progress=False, arch=ARCH,
+                      feature=fe)  # recorded in the manifest, as uspd train records it
     path = train_model(data[:1], data[1:], cfg, tmp_path).model_path
     assert len(load_teachers([path], ARCH, cfg.windows(), cfg.out_hops)) == 1
     with pytest.raises(InputError, match="other inputs"):
@@ -93,6 +96,10 @@ def test_teachers_must_read_the_same_inputs_and_fit_the_window(tmp_path):
         load_teachers([path], ARCH, cfg.out_hops + 2, cfg.out_hops)
     with pytest.raises(InputError):
         load_teachers([tmp_path / "missing.npz"], ARCH, cfg.windows(), cfg.out_hops)
+    # trained on the default front end: a recipe on another one cannot use it
+    assert len(load_teachers([path], ARCH, cfg.windows(), cfg.out_hops, fe)) == 1
+    with pytest.raises(InputError, match="window_s"):
+        load_teachers([path], ARCH, cfg.windows(), cfg.out_hops, {**fe, "window_s": 0.05})
 
 
 @pytest.mark.parametrize("change", [{"teachers": ("a.npz",)}, {"distill_weight": 0.5},

@@ -36,7 +36,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from uspd.detect import Decisions
-from uspd.errors import InputError
+from uspd.dsp.frontend import FrontEndConfig
+from uspd.errors import ConfigError, InputError
 from uspd.evaluate import DetCurve, EvalConfig, OperatingPoint, evaluate_corpus
 from uspd.model.dataset import (
     Recording,
@@ -51,6 +52,7 @@ from uspd.model.net import DopplerTCN, count_budget, export_npz
 from uspd.model.runtime import (
     CLASSES,
     Arch,
+    NeuralDetector,
     held_min,
     load_model,
     model_inputs,
@@ -86,13 +88,20 @@ def _inputs_key(arch: Arch) -> tuple:
 
 
 def load_teachers(paths: Sequence[str | Path], arch: Arch, window_hops: int,
-                  out_hops: int) -> list[DopplerTCN]:
+                  out_hops: int, feature: dict[str, Any] | None = None) -> list[DopplerTCN]:
     """Every network of every teacher model (an ensemble gives all its members), in eval
-    mode. Each must read the same inputs as `arch` and see a full receptive field on the
+    mode. Each must read the same inputs as `arch` from the front end `feature` (a
+    FrontEndConfig's fields; None: not checked) and see a full receptive field on the
     `out_hops` hops a training window of `window_hops` scores (InputError otherwise)."""
+    fe_cfg = FrontEndConfig(**feature) if feature else None
     nets = []
     for path in paths:
         bundle = load_model(path)  # InputError for a missing or bad file
+        if fe_cfg is not None:
+            try:  # the detector's own check that a model runs on a front end
+                NeuralDetector(bundle, fe_cfg=fe_cfg)
+            except ConfigError as exc:
+                raise InputError(f"train: teacher {path}: {exc}") from None
         for a, w in bundle.networks():
             if _inputs_key(a) != _inputs_key(arch):
                 raise InputError(f"train: teacher {path} reads other inputs than the network "
@@ -239,7 +248,7 @@ def train_model(
         prob *= w[rec_i]
     prob /= prob.sum()
 
-    teachers = load_teachers(cfg.teachers, cfg.arch, win, cfg.out_hops)
+    teachers = load_teachers(cfg.teachers, cfg.arch, win, cfg.out_hops, cfg.feature)
 
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_threads = torch.get_num_threads()
