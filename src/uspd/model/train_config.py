@@ -47,7 +47,8 @@ class TrainConfig:
     # distillation: trained models (.npz paths) whose mean class probabilities, at
     # `distill_temperature`, the network also learns on every (augmented) training window,
     # with weight `distill_weight` (the labels' cross-entropy gets 1 - distill_weight). Why:
-    # an average of networks fires on fewer fans than any one of them, and is too big to ship
+    # an average of networks raises fewer empty-room alarms than any one of them, and is too
+    # big to ship
     teachers: tuple[str, ...] = ()
     distill_weight: float = 0.0
     distill_temperature: float = 1.0
