@@ -41,7 +41,7 @@ def test_distill_loss_is_the_tempered_kl_to_the_teachers_probabilities():
     assert float(distill_loss(torch.tensor(z), same, temp)) == pytest.approx(0, abs=1e-12)
 
 
-def test_teacher_probabilities_average_the_members_at_the_temperature(tmp_path):
+def test_teacher_probabilities_average_the_members_at_the_temperature():
     rng = np.random.default_rng(1)
     nets = [DopplerTCN(ARCH) for _ in range(2)]
     x = synthetic_recording(200, rng)[0]
