@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +59,7 @@ from uspd.model.runtime import (
     softmax,
 )
 from uspd.model.train_config import TrainConfig
+from uspd.model.train_job import file_sha256
 from uspd.model.tune import in_empty_family
 
 
@@ -344,8 +344,7 @@ def train_model(
             "class_hops": np.bincount(
                 np.concatenate([r.targets for r in train]), minlength=len(CLASSES)).tolist(),
             "config": _jsonable(dataclasses.asdict(cfg)),
-            "teachers": [{"path": str(p), "sha256": hashlib.sha256(Path(p).read_bytes())
-                          .hexdigest()} for p in cfg.teachers],
+            "teachers": [{"path": str(p), "sha256": file_sha256(p)} for p in cfg.teachers],
         },
         "metrics": {"val": val_m, "target_recall": cfg.target_recall},
         "history": history,  # per epoch: train loss and the validation metrics

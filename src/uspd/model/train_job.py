@@ -178,7 +178,8 @@ def _train_members(cfg, train_recs, val_recs, out: Path, weights: list[float],
                                                                "members": cfg.members}})
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes: how manifests and mined lists name the models they used."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -249,7 +250,7 @@ def run_mining(
     mined = mine(detector, specs, recs)
     # the shipped model by its place in the package, not this machine's path to it
     named_as = str(model_path) if model else "the shipped model (uspd/model/weights/default.npz)"
-    about = {"model": named_as, "model_sha256": _sha256(model_path),
+    about = {"model": named_as, "model_sha256": file_sha256(model_path),
              "seed0": d.seed + MINE_OFFSET,
              "duration_s": d.duration_s, "candidate_counts": m.candidates}
     kept = write_hard_negatives(out, mined, m.threshold, about)
