@@ -45,6 +45,7 @@ DEFAULT = ("far-sitter:900002024:30:echo", "far-sitter:900002030:30:echo",
            "fan-and-person:900000771:20:echo")
 MIN_SPEED_MPS = 0.15
 WARM_UP_S = 3.0
+INTEGRATE_HOPS = (1, 4, 8)  # hops averaged for the "power k" and "beam k" statistics
 
 
 def clean_baseband(scene, fe_cfg, carrier_hz: float | None = None):
@@ -85,6 +86,24 @@ def bin_covariance(fe, x: NDArray[np.complex128]) -> NDArray[np.complex128]:
     return cov
 
 
+def hop_average(cov: NDArray[np.complex128], k: int) -> NDArray[np.complex128]:
+    """Each hop's covariance averaged with the k - 1 hops before it (causal; time integration
+    over k hops, k x the hop of new data)."""
+    if k <= 1:
+        return cov
+    c = np.cumsum(cov, axis=0)
+    out = c.copy()
+    out[k:] = c[k:] - c[:-k]
+    return out / np.minimum(np.arange(1, cov.shape[0] + 1), k)[:, None, None, None]
+
+
+def beam_power(cov: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """(n_hops, n_bins) the largest eigenvalue of each bin's covariance: the power of the best
+    beam for that bin (array gain over the mics' mean power against noise that is not
+    coherent across them)."""
+    return np.linalg.eigvalsh(cov)[..., -1]
+
+
 def whitened(cov: NDArray[np.complex128], tau_hops: float, warm_hops: int,
              loading: float = 1e-3) -> NDArray[np.float64]:
     """(n_hops, n_bins) tr(R^-1 C) with R each bin's running average of C over the previous
@@ -112,7 +131,7 @@ def separability(stat: NDArray, bare: NDArray, moving: NDArray, major: NDArray,
     return float(np.mean(score[major & ok] > top))
 
 
-def probe(spec: str, tau_s: float) -> dict[str, float]:
+def probe(spec: str, tau_s: float, speaker_null: bool = True) -> dict[str, float]:
     from uspd.dsp.clutter_null import ClutterNull
     from uspd.dsp.frontend import FrontEndConfig
     from uspd.sim.library import make_scene
@@ -121,7 +140,7 @@ def probe(spec: str, tau_s: float) -> dict[str, float]:
     family, seed, duration, device = spec.split(":")
     scene = make_scene(family, seed=int(seed), duration_s=float(duration), device=device)
     bare_scene = replace(scene, sources=tuple(s for s in scene.sources if s.kind != "person"))
-    fe_cfg = FrontEndConfig()
+    fe_cfg = FrontEndConfig(speaker_null=speaker_null)
     fe, carrier, x = clean_baseband(scene, fe_cfg)
     _, _, xb = clean_baseband(bare_scene, fe_cfg, carrier)
     n = min(x.shape[1], xb.shape[1])
@@ -143,12 +162,18 @@ def probe(spec: str, tau_s: float) -> dict[str, float]:
 
     row["power"] = separability(power(cov), power(cov_b), moving, major, ok)
     for k in (1, 2):
-        if k <= fe.n_mics - 2:  # the speaker null has already taken one dimension
+        # the speaker null, when on, has already taken one dimension
+        if k <= fe.n_mics - 1 - (1 if speaker_null else 0):
             # each room through its own null, as the device would run it (uspd.dsp.clutter_null)
             nulled = [bin_covariance(fe, ClutterNull(hop, fe.hop_s, fe.n_mics, k, tau_s,
                                                      WARM_UP_S).process(b)) for b in (x, xb)]
             row[f"null {k}"] = separability(power(nulled[0]), power(nulled[1]), moving,
                                             major, ok)
+    for k in INTEGRATE_HOPS:
+        ck, cbk = hop_average(cov, k), hop_average(cov_b, k)
+        row[f"power {k}"] = separability(power(ck), power(cbk), moving, major, ok)
+        if fe.n_mics >= 2:
+            row[f"beam {k}"] = separability(beam_power(ck), beam_power(cbk), moving, major, ok)
     if fe.n_mics >= 2:
         row["whiten"] = separability(whitened(cov, tau, warm), whitened(cov_b, tau, warm),
                                      moving, major, ok)
@@ -161,17 +186,21 @@ def main() -> None:
                     help="FAMILY:SEED:DURATION_S:DEVICE (default: the weakest held-out walkers)")
     ap.add_argument("--tau", type=float, default=10.0,
                     help="memory of the spatial covariance (s)")
+    ap.add_argument("--no-speaker-null", action="store_true",
+                    help="front end without the loudspeaker's null (its dimension then left to "
+                    "the clutter null: on 2-mic devices a rank-1 null on the fan)")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; covariance memory "
-          f"{args.tau:g} s; share of major hops above the bare room's highest score")
-    cols = ["power", "null 1", "null 2", "whiten"]
+          f"{args.tau:g} s; speaker null {'off' if args.no_speaker_null else 'on'}; share of major hops above the bare room's highest score")
+    cols = ["power", "null 1", "null 2", "whiten"] + [
+        f"{name} {k}" for k in INTEGRATE_HOPS for name in ("power", "beam")]
     print(f"{'recording':36s}{'mics':>5s}{'hops':>6s}" + "".join(f"{c:>9s}" for c in cols))
     t0 = time.perf_counter()
     from uspd.errors import UspdError
 
     for spec in args.recordings:
         try:
-            row = probe(spec, args.tau)
+            row = probe(spec, args.tau, not args.no_speaker_null)
         except (ValueError, UspdError) as exc:
             raise SystemExit(f"error: {spec}: {exc} (expected FAMILY:SEED:DURATION_S:DEVICE, "
                              "e.g. far-sitter:900002024:30:echo)") from None

@@ -8,6 +8,10 @@ Recipe (after openWakeWord / microWakeWord, scaled down):
 - augmentation that survives carrier referencing (noise floor, +-1 velocity bin, velocity
   mirror, short time masks);
 - AdamW, gradient clipping, early stopping;
+- optionally a peak loss (`peak_loss_weight`) on each window's worst hop: the highest human
+  log-odds of a window without a person is pushed down, the highest over a person's hops up
+  (the max-pooling loss of small-footprint keyword spotting), because false alarms and
+  detections are both decided by peaks;
 - optionally an exponential moving average of the weights (`ema_decay`), which is what is
   validated, selected and exported: the raw weights at a high learning rate jump from epoch to
   epoch, and the FA/h at 99 % recall with them (a few weak walkers decide it);
@@ -133,6 +137,30 @@ def distill_loss(logits: torch.Tensor, p_teacher: torch.Tensor,
     log_p = F.log_softmax(logits / temperature, dim=-1).reshape(-1, n)
     kl = F.kl_div(log_p, p_teacher.reshape(-1, n), reduction="batchmean")
     return kl * temperature**2
+
+
+HUMAN_FROM = CLASSES.index("minor")  # CLASSES from here on are a person (minor, major)
+
+
+def human_log_odds(logits: torch.Tensor) -> torch.Tensor:
+    """(..., n_classes) logits -> (...) log p(minor or major) - log p(nothing or non-human)."""
+    return (torch.logsumexp(logits[..., HUMAN_FROM:], dim=-1)
+            - torch.logsumexp(logits[..., :HUMAN_FROM], dim=-1))
+
+
+def peak_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean over windows of the loss on each window's peak human log-odds l (logits (n, hops,
+    n_classes), target (n, hops) class indices): softplus(max l) = -log(1 - max p_human) for a
+    window without person hops, softplus(-max l over its person hops) = -log(max p_human)
+    for one with some. The gradient reaches only each window's peak hop."""
+    lo = human_log_odds(logits)
+    person = target >= HUMAN_FROM
+    has_person = person.any(dim=1)
+    empty_peak = lo.max(dim=1).values
+    person_peak = lo.masked_fill(~person, -torch.inf).max(dim=1).values
+    person_peak = torch.where(has_person, person_peak, torch.zeros_like(person_peak))
+    per_window = torch.where(has_person, F.softplus(-person_peak), F.softplus(empty_peak))
+    return per_window.mean()
 
 
 def validate(
@@ -303,6 +331,8 @@ def train_model(
                         loss = ((1 - cfg.distill_weight) * loss + cfg.distill_weight
                                 * distill_loss(logits, torch.from_numpy(p_t),
                                                cfg.distill_temperature))
+                    if cfg.peak_loss_weight:
+                        loss = loss + cfg.peak_loss_weight * peak_loss(logits, target)
                     opt.zero_grad()
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -52,6 +52,10 @@ class TrainConfig:
     teachers: tuple[str, ...] = ()
     distill_weight: float = 0.0
     distill_temperature: float = 1.0
+    # > 0: add this weight x a loss on each window's peak human log-odds (train.peak_loss):
+    # false alarms and detections are both decided by peaks, which per-hop cross-entropy
+    # weighs like every other hop
+    peak_loss_weight: float = 0.0
     progress: bool = True
     name: str = "model"  # output file stem
     arch: Arch = field(default_factory=Arch)
@@ -79,6 +83,8 @@ class TrainConfig:
         if not 0 <= self.distill_weight <= 1 or self.distill_temperature <= 0:
             raise ConfigError("train: distill_weight must lie in [0, 1] and "
                               "distill_temperature be > 0")
+        if not 0 <= self.peak_loss_weight < float("inf"):
+            raise ConfigError("train: peak_loss_weight must be >= 0 and finite")
         if bool(self.teachers) != (self.distill_weight > 0):
             raise ConfigError("train: teachers and a distill_weight > 0 go together")
         for path in self.teachers:  # before any scene is rendered
