@@ -17,6 +17,11 @@ covariance C of the hop's windowed FFT (FFT bins whose centre falls in the veloc
   null): an adaptive null on whatever moves for long (a fan);
 - whiten: tr(R^-1 C), with R the bin's own running average of C over `tau` s: the detector
   of a new source in clutter of known covariance.
+- power k, beam k: C averaged over the hop and the k - 1 before it (time integration), then
+  its trace (the mean power) or its largest eigenvalue (the best beam per bin: array gain
+  against whatever is not coherent across the mics; stop 35).
+With --no-speaker-null the front end keeps the loudspeaker's dimension, which a 2-mic device
+can then give to a rank-1 clutter null.
 Each is divided by its median over the bare room's hops per bin, and the maximum over the bins
 is the hop's score. Separability = the share of the walkers' major hops whose score exceeds
 the highest score of the bare room: what a per-hop detector that knew this room's clutter
@@ -24,6 +29,7 @@ could call human without a false alarm. It ignores what integrating over hops ad
 ranks statistics rather than bounding a network. The first 3 s are left out (warm-up).
 
     .venv/bin/python benchmarks/spatial_probe.py [FAMILY:SEED:DURATION:DEVICE ...] [--tau 10]
+        [--no-speaker-null]
 """
 
 from __future__ import annotations
@@ -191,7 +197,8 @@ def main() -> None:
                     "the clutter null: on 2-mic devices a rank-1 null on the fan)")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; covariance memory "
-          f"{args.tau:g} s; speaker null {'off' if args.no_speaker_null else 'on'}; share of major hops above the bare room's highest score")
+          f"{args.tau:g} s; speaker null {'off' if args.no_speaker_null else 'on'}; share of "
+          "major hops above the bare room's highest score")
     cols = ["power", "null 1", "null 2", "whiten"] + [
         f"{name} {k}" for k in INTEGRATE_HOPS for name in ("power", "beam")]
     print(f"{'recording':36s}{'mics':>5s}{'hops':>6s}" + "".join(f"{c:>9s}" for c in cols))
