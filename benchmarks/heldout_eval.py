@@ -21,7 +21,9 @@ confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the t
 (FINAL_SEED0, stop 32), kept for confirming only, since both others have chosen models;
 --seed0 987500000 on the fourth (FOURTH_SEED0, stop 33), since the third has been looked at;
 --seed0 993750000 on the fifth (FIFTH_SEED0, stop 34), since all four have; --seed0 996875000
-on the sixth (SIXTH_SEED0), kept for the candidate after stop 34.
+on the sixth (SIXTH_SEED0), kept for the candidate after stop 34 (used at stop 35); --seed0
+998437500 on the seventh (SEVENTH_SEED0), rendered at stop 35 before that stop's second
+candidate existed.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -68,6 +70,9 @@ FIFTH_SEED0 = 993_750_000
 # The sixth corpus (rendered at the end of stop 34, before any candidate of a later stop):
 # the fifth's failure cases have been looked at, so the next candidate is confirmed here.
 SIXTH_SEED0 = 996_875_000
+# The seventh corpus (stop 35): rendered once the sixth had judged the stop-35 candidate,
+# before any later candidate existed.
+SEVENTH_SEED0 = 998_437_500
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -99,7 +104,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--seed0", type=int, default=TEST_SEED0,
                     help=f"first scene seed: {TEST_SEED0} the held-out corpus (default), "
                     f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
-                    f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth "
+                    f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
+                    f"{SEVENTH_SEED0} the seventh "
                     "corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
