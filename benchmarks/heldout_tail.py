@@ -70,7 +70,7 @@ def main() -> None:
     from uspd.evaluate import evaluate_recording
     from uspd.model.runtime import NeuralDetector, held_min, load_model
     from uspd.model.train_job import BUILTIN_NPZ
-    from uspd.model.tune import held_score_report, weakest_major_segments
+    from uspd.model.tune import held_score_report, in_empty_family, weakest_major_segments
 
     t0 = time.perf_counter()
     try:
@@ -103,12 +103,27 @@ def main() -> None:
               f"{seg.start:5.1f}-{seg.end:5.1f} s at {dist}: {describe(*todo[i])}")
 
     per_rec = []
+    # per device: [false alarms, empty h, of which in the empty families: alarms, h]
+    by_device: dict[str, list[float]] = {}
     for i, (it, sc) in enumerate(zip(items, scores, strict=True)):
         held = held_min(sc, hold)
         res = evaluate_recording(Decisions(it.t_end_s, held, held >= op.threshold), it.labels)
         n = sum(fa.count for fa in res.false_alarms)
         if n:
             per_rec.append((n, i, res.false_alarms))
+        row = by_device.setdefault(todo[i][3], [0, 0.0, 0, 0.0])
+        row[0] += n
+        row[1] += res.empty_s / 3600
+        if in_empty_family(it.labels):
+            row[2] += n
+            row[3] += res.empty_s / 3600
+    print("\nby device at that threshold (false alarms / empty hours, all empty time; empty "
+          "families):")
+    for device, (n, h, ne, he) in sorted(by_device.items()):
+        events = [peak for peak, i, _ in weak if todo[i][3] == device]
+        missed = sum(peak < op.threshold for peak in events)
+        print(f"  {device:6s} {n / h:6.2f} FA/h ({n} in {h:.1f} h); {ne / he if he else 0:6.2f} "
+              f"({ne} in {he:.1f} h); {missed} of {len(events)} major segments missed")
     by_family = Counter()
     for n, i, _ in per_rec:
         by_family[todo[i][0]] += n
