@@ -22,8 +22,8 @@ confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the t
 --seed0 987500000 on the fourth (FOURTH_SEED0, stop 33), since the third has been looked at;
 --seed0 993750000 on the fifth (FIFTH_SEED0, stop 34), since all four have; --seed0 996875000
 on the sixth (SIXTH_SEED0), kept for the candidate after stop 34 (used at stop 35); --seed0
-998437500 on the seventh (SEVENTH_SEED0), rendered at stop 35 before that stop's second
-candidate existed.
+998437500 on the seventh (SEVENTH_SEED0), rendered at stop 35 after the sixth had judged
+that stop's candidate, and kept for the next one.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
