@@ -142,18 +142,15 @@ def distill_loss(logits: torch.Tensor, p_teacher: torch.Tensor,
 HUMAN_FROM = CLASSES.index("minor")  # CLASSES from here on are a person (minor, major)
 
 
-def human_log_odds(logits: torch.Tensor) -> torch.Tensor:
-    """(..., n_classes) logits -> (...) log p(minor or major) - log p(nothing or non-human)."""
-    return (torch.logsumexp(logits[..., HUMAN_FROM:], dim=-1)
-            - torch.logsumexp(logits[..., :HUMAN_FROM], dim=-1))
-
-
 def peak_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean over windows of the loss on each window's peak human log-odds l (logits (n, hops,
     n_classes), target (n, hops) class indices): softplus(max l) = -log(1 - max p_human) for a
     window without person hops, softplus(-max l over its person hops) = -log(max p_human)
     for one with some. The gradient reaches only each window's peak hop."""
-    lo = human_log_odds(logits)
+    # log p(minor or major) - log p(nothing or non-human) from the logits, unclipped and
+    # differentiable (runtime.human_log_odds is the runtime's, from probabilities, clipped)
+    lo = (torch.logsumexp(logits[..., HUMAN_FROM:], dim=-1)
+          - torch.logsumexp(logits[..., :HUMAN_FROM], dim=-1))
     person = target >= HUMAN_FROM
     has_person = person.any(dim=1)
     empty_peak = lo.max(dim=1).values
