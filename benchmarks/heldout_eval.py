@@ -23,7 +23,8 @@ confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the t
 --seed0 993750000 on the fifth (FIFTH_SEED0, stop 34), since all four have; --seed0 996875000
 on the sixth (SIXTH_SEED0), kept for the candidate after stop 34 (used at stop 35); --seed0
 998437500 on the seventh (SEVENTH_SEED0), rendered at stop 35 after the sixth had judged
-that stop's candidate, and kept for the next one.
+that stop's candidate (used at stop 36); --seed0 999218750 on the eighth (EIGHTH_SEED0),
+rendered at the end of stop 36 for the pool that judges the next candidate.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -73,6 +74,9 @@ SIXTH_SEED0 = 996_875_000
 # The seventh corpus (stop 35): rendered once the sixth had judged the stop-35 candidate,
 # before any later candidate existed.
 SEVENTH_SEED0 = 998_437_500
+# The eighth corpus (end of stop 36): started once both stop-36 candidates had their verdicts,
+# so that the next candidate is judged on a pool holding a corpus no choice has seen.
+EIGHTH_SEED0 = 999_218_750
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -105,7 +109,7 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     help=f"first scene seed: {TEST_SEED0} the held-out corpus (default), "
                     f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
                     f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
-                    f"{SEVENTH_SEED0} the seventh "
+                    f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth "
                     "corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
