@@ -221,5 +221,6 @@ def test_clutter_null_needs_a_spare_dimension():
 def test_cache_key_ignores_the_later_settings_at_their_defaults():
     base = FrontEndConfig()
     assert base.key_repr() == repr(base).replace(
-        ", clutter_null_rank=0, clutter_null_tau_s=10.0", "")
+        ", clutter_null_rank=0, clutter_null_tau_s=10.0, periodic_cancel=False, "
+        "periodic_cancel_gate=0.5", "")
     assert "clutter_null_rank=2" in FrontEndConfig(clutter_null_rank=2).key_repr()

@@ -30,6 +30,7 @@ from uspd.dsp.clutter_null import ClutterNull
 from uspd.dsp.demod import DemodPlan, Demodulator, plan_demod
 from uspd.dsp.features import DB_FLOOR, DopplerAnalyzer, velocity_axis_mps
 from uspd.dsp.music_cancel import MusicCanceller
+from uspd.dsp.periodic_cancel import PeriodicCanceller
 from uspd.dsp.speaker_null import SpeakerNull
 from uspd.errors import ConfigError, InputError
 from uspd.physics import speed_of_sound_mps
@@ -61,11 +62,16 @@ class FrontEndConfig:
     # lasting directions (dsp.clutter_null; at most the mics' dimensions less one) (0: off)
     clutter_null_rank: int = 0
     clutter_null_tau_s: float = 10.0  # memory of the null's spatial covariance (s)
+    # with the clutter null: comb out what repeats at a fan's blade period before it
+    # (dsp.periodic_cancel), so null_db holds neither the lasting directions nor the fan
+    periodic_cancel: bool = False
+    periodic_cancel_gate: float = 0.5  # comb only where the best lag leaves < this share
 
     def key_repr(self) -> str:
         """repr without the settings added after the feature caches were keyed that are at
         their defaults: what the caches' keys hash, so existing caches stay valid."""
-        later = {"clutter_null_rank": 0, "clutter_null_tau_s": 10.0}
+        later = {"clutter_null_rank": 0, "clutter_null_tau_s": 10.0, "periodic_cancel": False,
+                 "periodic_cancel_gate": 0.5}
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
                  if later.get(f.name, object()) != getattr(self, f.name)]
         return f"{type(self).__name__}({', '.join(parts)})"
@@ -87,6 +93,11 @@ class FrontEndConfig:
             raise ConfigError("front end: music_canceller_gate must be >= 0")
         if self.clutter_null_rank < 0 or self.clutter_null_tau_s <= 0:
             raise ConfigError("front end: need clutter_null_rank >= 0 and clutter_null_tau_s > 0")
+        if self.periodic_cancel and self.clutter_null_rank == 0:
+            raise ConfigError("front end: periodic_cancel feeds null_db, so it needs "
+                              "clutter_null_rank >= 1")
+        if not 0 < self.periodic_cancel_gate <= 1:
+            raise ConfigError("front end: periodic_cancel_gate must lie in (0, 1]")
 
 
 @dataclass
@@ -198,6 +209,10 @@ class FrontEnd:
             rank = max(0, min(cfg.clutter_null_rank, dims - 1))
             self._cnull = ClutterNull(self.plan.hop_bb, self.hop_s, self.n_mics, rank,
                                       cfg.clutter_null_tau_s)
+            self._comb: PeriodicCanceller | None = None
+            if cfg.periodic_cancel:
+                self._comb = PeriodicCanceller(self.fs_bb_hz, self.plan.hop_bb, self.n_mics,
+                                               gate=cfg.periodic_cancel_gate)
             self._null_analyzer = DopplerAnalyzer(
                 self.fs_bb_hz, window_bb, self.carrier_hz, cfg.max_speed_mps,
                 cfg.n_velocity_bins, self.speed_mps, self.n_mics,
@@ -223,6 +238,8 @@ class FrontEnd:
         if self._cnull is not None:
             self._cnull.reset()
             self._null_analyzer.reset()
+            if self._comb is not None:
+                self._comb.reset()
         if self._music is not None:
             self._ref_demod.reset()
             self._ref_clutter.reset()
@@ -321,9 +338,11 @@ class FrontEnd:
         )
 
     def _null_features(self, clean: NDArray, raw_sq: NDArray, car: NDArray) -> NDArray:
-        """(n_hops, n_bins) float32 dB: as doppler_db, of the baseband after the clutter
-        null (re the same carrier power)."""
+        """(n_hops, n_bins) float32 dB: as doppler_db, of the baseband after the periodic
+        canceller (if on) and the clutter null (re the same carrier power)."""
         assert self._cnull is not None
+        if self._comb is not None:
+            clean = self._comb.process(clean)
         dop, _ = self._null_analyzer.process(self._cnull.process(clean), raw_sq,
                                              self.plan.hop_bb)
         ratio = dop / np.maximum(car, 1e-30)[:, :, None]
