@@ -226,9 +226,22 @@ def read_cached(path: Path):
         return feats, Labels.from_json(json.loads(str(z["labels"])))
 
 
-def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None):
+def save_cached(path: Path, f, labels) -> None:
+    """Write a recording's features and labels where `read_cached` finds them (whole files
+    only: an interrupted run leaves no half item)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    extra = {} if f.null_db is None else {"null_db": f.null_db}
+    np.savez(tmp, t_end_s=f.t_end_s, doppler_db=f.doppler_db, per_mic_db=f.per_mic_db,
+             carrier_dbfs=f.carrier_dbfs, labels=json.dumps(labels.to_json()), **extra)
+    tmp.replace(path)
+
+
+def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None,
+            also: tuple = ()):
     """Decisions of every detector on one held-out recording (all on the front end `fe_cfg`,
-    the one the model was trained with), and its labels."""
+    the one the model was trained with), and its labels. `also`: more front ends whose
+    features are only cached (for a candidate trained on them), from the same rendering."""
     from uspd.audio import ArraySource
     from uspd.runner import detect_features, run_detectors
     from uspd.sim.library import make_scene
@@ -237,21 +250,25 @@ def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None):
     fam, seed, dur, device = job
     names = ["neural", "neural-raw", "baseline"]
     path = cache_path(cache, job, fe_cfg)
+    missing = [(c, p) for c in also if (p := cache_path(cache, job, c)) and not p.exists()]
+    decisions = labels = rec = None
     if path is not None and path.exists():
         feats, labels = read_cached(path)
-        return fam, detect_features(feats, names, fe_cfg), labels
+        decisions = detect_features(feats, names, fe_cfg)
+        if not missing:
+            return fam, decisions, labels
     rec = render(make_scene(fam, seed=seed, duration_s=dur, device=device))
-    run = run_detectors(ArraySource(rec.audio, rec.fs_hz), names, cfg=fe_cfg,
-                        keep_features=path is not None)
-    if path is not None and run.features is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        f = run.features
-        extra = {} if f.null_db is None else {"null_db": f.null_db}
-        np.savez(tmp, t_end_s=f.t_end_s, doppler_db=f.doppler_db, per_mic_db=f.per_mic_db,
-                 carrier_dbfs=f.carrier_dbfs, labels=json.dumps(rec.labels.to_json()), **extra)
-        tmp.replace(path)  # whole files only: an interrupted run leaves no half item
-    return fam, run.decisions, rec.labels
+    if decisions is None:
+        run = run_detectors(ArraySource(rec.audio, rec.fs_hz), names, cfg=fe_cfg,
+                            keep_features=path is not None)
+        decisions, labels = run.decisions, rec.labels
+        if path is not None and run.features is not None:
+            save_cached(path, run.features, rec.labels)
+    for cfg, extra_path in missing:
+        run = run_detectors(ArraySource(rec.audio, rec.fs_hz), [], cfg=cfg, keep_features=True)
+        assert run.features is not None
+        save_cached(extra_path, run.features, rec.labels)
+    return fam, decisions, labels
 
 
 def main() -> None:
@@ -274,6 +291,10 @@ def main() -> None:
     ap.add_argument("--within", default="3",
                     help="distances (m, comma-separated): also the operating point at the "
                     "target recall of the major events nearer than each ('' for none)")
+    ap.add_argument("--also-periodic-cancel", action="store_true",
+                    help="also cache the features of the same front end with the periodic "
+                    "canceller (dsp.periodic_cancel) from each rendering, for a candidate "
+                    "trained on them (renders again where only the plain ones are cached)")
     add_seed0_arg(ap)
     args = ap.parse_args()
     check_seed0(args.seed0)
@@ -293,10 +314,16 @@ def main() -> None:
     fe_cfg = NeuralDetector(load_model(args.model or BUILTIN_NPZ)).fe_cfg  # the model's own
     if args.clutter_null_rank:  # its features unchanged, plus null_db in the cache
         fe_cfg = replace(fe_cfg, clutter_null_rank=args.clutter_null_rank)
+    also = ()
+    if args.also_periodic_cancel:
+        if not fe_cfg.clutter_null_rank or args.cache is None:
+            raise SystemExit("error: --also-periodic-cancel needs a clutter null "
+                             "(--clutter-null-rank) and a --cache to keep its features in")
+        also = (replace(fe_cfg, periodic_cancel=True),)
     todo = jobs(args.scale, args.seed0)
     audio_h = sum(j[2] for j in todo) / 3600
-    cached = sum(1 for j in todo
-                 if (p := cache_path(args.cache, j, fe_cfg)) is not None and p.exists())
+    cached = sum(1 for j in todo if all(
+        (p := cache_path(args.cache, j, c)) is not None and p.exists() for c in (fe_cfg, *also)))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, workers {args.workers}; "
           f"{len(todo)} recordings, {audio_h:.2f} h of audio, seeds {args.seed0}+; "
           f"{cached} with cached features")
@@ -306,7 +333,8 @@ def main() -> None:
         args.workers, initializer=register_neural, initargs=(args.model,)
     ) as pool:
         task = bar.add_task("render + detect", total=len(todo))
-        for r in pool.map(partial(run_one, fe_cfg=fe_cfg, cache=args.cache), todo, chunksize=1):
+        for r in pool.map(partial(run_one, fe_cfg=fe_cfg, cache=args.cache, also=also), todo,
+                          chunksize=1):
             results.append(r)
             bar.advance(task)
     wall = time.perf_counter() - t0

@@ -72,3 +72,33 @@ def test_seed0_below_the_test_seeds_is_a_one_line_error():
         mod.check_seed0(mod.TEST_SEED0 - 1)
     with pytest.raises(SystemExit, match="--pool must be at least"):
         mod.check_seed0(mod.TEST_SEED0 - 1, "--pool")
+
+
+def test_one_rendering_caches_the_periodic_cancellers_features_beside_the_plain_ones(
+        tmp_path, monkeypatch):
+    """run_one with `also`: the comb's front end gets its own cache entry from the same
+    rendering (the plain features unchanged, null_db without the fan), and a later call with
+    both cached renders nothing and gives the same decisions."""
+    from dataclasses import replace
+
+    from uspd.dsp.frontend import FrontEndConfig
+
+    mod = load_script()
+    mod.register_neural(None)
+    plain = replace(FrontEndConfig(), clutter_null_rank=2)
+    comb = replace(plain, periodic_cancel=True)
+    job = ("empty-fan", 999_999_999, 6.0, "echo")
+    _, first, labels = mod.run_one(job, plain, str(tmp_path), also=(comb,))
+    feats = {c: mod.read_cached(mod.cache_path(str(tmp_path), job, c))[0] for c in (plain, comb)}
+    assert np.array_equal(feats[plain].doppler_db, feats[comb].doppler_db)
+    late = feats[plain].t_end_s > 3.0
+    # the fan repeats, so the comb takes power out of null_db's moving bins
+    assert np.mean(feats[comb].null_db[late]) < np.mean(feats[plain].null_db[late]) - 3.0
+    def no_render(*args, **kwargs):
+        raise AssertionError("rendered although both front ends' features are cached")
+
+    monkeypatch.setattr("uspd.sim.render.render", no_render)
+    _, again, labels2 = mod.run_one(job, plain, str(tmp_path), also=(comb,))
+    assert labels2 == labels
+    for name in first:
+        assert np.array_equal(again[name].score, first[name].score)
