@@ -192,3 +192,22 @@ def test_a_model_without_null_inputs_decides_alike_on_a_front_end_with_the_null(
     assert feats.null_db is not None
     for field in ("score", "motion", "kind"):
         assert np.array_equal(getattr(decisions[0], field), getattr(decisions[1], field))
+
+
+def test_a_model_trained_on_the_periodic_canceller_runs_it_and_refuses_a_front_end_without():
+    # the stop-37 candidate: its manifest's periodic_cancel must reach the detector's front end
+    # (null_db without it is another input than the one it was trained on)
+    from dataclasses import replace
+    from pathlib import Path
+
+    from uspd.model.runtime import NeuralDetector, load_model
+    from uspd.model.train_job import BUILTIN_NPZ
+
+    bundle = load_model(Path(__file__).parents[1] / "docs" / "candidates" / "comb.npz")
+    assert bundle.manifest["feature"]["periodic_cancel"] is True
+    det = NeuralDetector(bundle)
+    assert det.fe_cfg.periodic_cancel and det.fe_cfg.clutter_null_rank == 2
+    with pytest.raises(ConfigError, match="periodic_cancel"):
+        NeuralDetector(bundle, fe_cfg=replace(det.fe_cfg, periodic_cancel=False))
+    # the shipped model, trained before the canceller existed, keeps a front end without it
+    assert not NeuralDetector(load_model(BUILTIN_NPZ)).fe_cfg.periodic_cancel

@@ -12,8 +12,10 @@ from uspd.model.simdata import CACHE_VERSION, SceneSpec
 
 def version1_key(spec: SceneSpec, fe_cfg: FrontEndConfig) -> str:
     """The key as CACHE_VERSION 1 computed it, before any later scene setting, from the
-    front end's repr as it was before the clutter-null settings existed."""
-    old_repr = repr(fe_cfg).replace(", clutter_null_rank=0, clutter_null_tau_s=10.0", "")
+    front end's repr as it was before the clutter-null (and periodic canceller) settings
+    existed."""
+    old_repr = repr(fe_cfg).replace(", clutter_null_rank=0, clutter_null_tau_s=10.0", "").replace(
+        ", periodic_cancel=False, periodic_cancel_gate=0.5", "")
     text = json.dumps([CACHE_VERSION, spec.scene, spec.seed, spec.duration_s, spec.device,
                        old_repr])
     return hashlib.sha1(text.encode()).hexdigest()[:16]

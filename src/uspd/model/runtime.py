@@ -52,14 +52,16 @@ FORMAT = "uspd-neural-v1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins", "speaker_null",
                 "music_canceller", "music_canceller_gate", "clutter_null_rank",
-                "clutter_null_tau_s")
+                "clutter_null_tau_s", "periodic_cancel", "periodic_cancel_gate")
 DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
 # front-end settings that models from before the setting existed were trained with
 FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0,
-                  "clutter_null_rank": 0, "clutter_null_tau_s": 10.0}
+                  "clutter_null_rank": 0, "clutter_null_tau_s": 10.0,
+                  "periodic_cancel": False, "periodic_cancel_gate": 0.5}
 # settings that only shape null_db: a model without null inputs runs on any of them (the null
 # leaves the plain features bit-identical), so one render with the null serves both kinds
-NULL_ONLY_KEYS = ("clutter_null_rank", "clutter_null_tau_s")
+NULL_ONLY_KEYS = ("clutter_null_rank", "clutter_null_tau_s", "periodic_cancel",
+                  "periodic_cancel_gate")
 
 
 @dataclass(frozen=True)
