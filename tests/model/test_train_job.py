@@ -102,6 +102,12 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
             load_recipe(bad)
     bad.write_text("[train]\nevidence_hops = [1, 8, 16]\n")
     assert load_recipe(bad).train.evidence_hops == (1, 8, 16)
+    bad.write_text("[train]\ntune_false_alarms = -1\n")
+    with pytest.raises(ConfigError, match="tune_false_alarms"):
+        load_recipe(bad)
+    bad.write_text("[data]\nfront_end = {periodic_cancel = true}\n")  # no null to feed
+    with pytest.raises(ConfigError, match="periodic_cancel"):
+        load_recipe(bad)
 
 
 def test_a_clutter_null_recipe_trains_a_model_whose_detector_runs_that_front_end(tmp_path):

@@ -31,6 +31,9 @@ class TrainConfig:
     # evidence windows (hops) the decision tuner tries (uspd.model.tune); (1,): p_human per
     # hop, the shipped decision. (1, 8, 16, 24, 32) is the stop-33 grid
     evidence_hops: tuple[int, ...] = (1,)
+    # the decision tuner's budget: at most this many false alarms on the validation set's
+    # empty time (1 in the 4.96 h of the shipped recipe's; more validation hours, more budget)
+    tune_false_alarms: int = 1
     window_hops: int = 0  # 0: receptive field + out_hops - 1
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points
@@ -80,6 +83,8 @@ class TrainConfig:
         if self.members < 1:
             raise ConfigError("train: members must be >= 1")
         check_evidence_hops(self.evidence_hops, "train: evidence_hops")
+        if self.tune_false_alarms < 0:
+            raise ConfigError("train: tune_false_alarms must be >= 0")
         if not 0 <= self.distill_weight <= 1 or self.distill_temperature <= 0:
             raise ConfigError("train: distill_weight must lie in [0, 1] and "
                               "distill_temperature be > 0")

@@ -89,7 +89,7 @@ def run_training(
     manifest = json.loads(manifest_path.read_text())
     manifest["data"] = recipe_dict(recipe)
     _tune_into(manifest, load_model(model_path), val_recs, cfg.selection_scope,
-               cfg.evidence_hops, echo)
+               cfg.evidence_hops, echo, cfg.tune_false_alarms)
     manifest_path.write_text(json.dumps(manifest, indent=1))
     if install:
         if BUILTIN_NPZ.exists() and confirm is not None and not confirm(
@@ -104,17 +104,19 @@ def run_training(
 
 
 def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tuple[int, ...],
-               echo: Callable[[str], None]) -> None:
-    """Tune the decision logic of `bundle` on val_recs (trying these evidence windows) into
-    manifest["decision"]; says what it chose, and warns when no setting met the false-alarm
-    budget."""
+               echo: Callable[[str], None], max_false_alarms: int = 1) -> None:
+    """Tune the decision logic of `bundle` on val_recs (trying these evidence windows, within
+    `max_false_alarms` on the validation empty time) into manifest["decision"]; says what it
+    chose, and warns when no setting met the false-alarm budget."""
     from uspd.model.tune import tune_decision
 
-    decision = tune_decision(bundle, val_recs, det_scope=scope, evidence_hops=evidence_hops)
+    decision = tune_decision(bundle, val_recs, max_false_alarms=max_false_alarms,
+                             det_scope=scope, evidence_hops=evidence_hops)
     manifest["decision"] = decision.manifest()
     echo(f"decision logic tuned on validation: {manifest['decision']}")
     if decision.false_alarms < 0:
-        echo(f"warning: no decision setting keeps validation within 1 false alarm; the model "
+        echo(f"warning: no decision setting keeps validation within {max_false_alarms} false "
+             "alarm(s); the model "
              f"uses the strictest one (score >= {decision.threshold} over "
              f"{decision.on_hops} hops), whose recall was not measured")
 
@@ -147,7 +149,8 @@ def run_tuning(model: Path, config: Path | None, out: Path, force: bool = False,
                          progress, fe_cfg=fe_cfg)
     manifest = json.loads(manifest_path(source).read_text())
     windows = recipe.train.evidence_hops if evidence_hops is None else evidence_hops
-    _tune_into(manifest, bundle, val_recs, recipe.train.selection_scope, windows, echo)
+    _tune_into(manifest, bundle, val_recs, recipe.train.selection_scope, windows, echo,
+               recipe.train.tune_false_alarms)
     manifest["decision_tuned_with"] = str(config) if config else "the default recipe"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
