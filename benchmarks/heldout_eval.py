@@ -251,7 +251,7 @@ def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None,
     names = ["neural", "neural-raw", "baseline"]
     path = cache_path(cache, job, fe_cfg)
     missing = [(c, p) for c in also if (p := cache_path(cache, job, c)) and not p.exists()]
-    decisions = labels = rec = None
+    decisions = labels = None
     if path is not None and path.exists():
         feats, labels = read_cached(path)
         decisions = detect_features(feats, names, fe_cfg)

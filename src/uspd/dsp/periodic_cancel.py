@@ -9,7 +9,7 @@ obeys x(t) = x(t - T), its blade flashes included, however wide their Doppler sp
 removes it exactly. A walker's echo does not repeat at T: a Doppler line at f passes with
 power gain 2 sin^2(pi f T) (`comb_power_gain`), 1 on average over f, as white noise does, so
 the walker-to-noise ratio is kept on average while the fan goes (benchmarks/periodic_probe.py:
-a fan 1.4 m from the device, 18 dB above a far sitter's echo, falls by 15-19 dB).
+a fan 1.4 m from the device, 18 dB above a far sitter's echo, loses 17.5 dB).
 
 T is found from the signal: every `update_s` the lag in `lag_range_s` that minimises
 
