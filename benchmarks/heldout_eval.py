@@ -24,7 +24,8 @@ confirming a candidate chosen on the held-out corpus; --seed0 975000000 on the t
 on the sixth (SIXTH_SEED0), kept for the candidate after stop 34 (used at stop 35); --seed0
 998437500 on the seventh (SEVENTH_SEED0), rendered at stop 35 after the sixth had judged
 that stop's candidate (used at stop 36); --seed0 999218750 on the eighth (EIGHTH_SEED0),
-started at the end of stop 36 for the pool that judges the next candidate.
+started at the end of stop 36 and rendered at stop 37 with and without the periodic
+canceller (--also-periodic-cancel), which judged that stop's candidate.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
