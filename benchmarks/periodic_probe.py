@@ -2,10 +2,10 @@
 
 A fan's echo repeats: every blade-flash period T = 60 / (n_blades rpm) the blades are back
 where they were (and every rotation, if the blades differ), so its clutter-free baseband obeys
-x(t) = x(t - T) and the comb y(t) = x(t) - x(t - T) removes it, flashes included, whatever
-their Doppler spread. A person's echo does not repeat at T: the comb's power gain on it is
-4 sin^2(pi f T) at Doppler f, 2 on average, the same as on white noise. So the comb should
-leave the walker-to-noise ratio alone and take the fan out.
+x(t) = x(t - T) and the comb y(t) = (x(t) - x(t - T)) / sqrt(2) removes it, flashes included,
+whatever their Doppler spread. A person's echo does not repeat at T: the comb's power gain on
+it is 2 sin^2(pi f T) at Doppler f, 1 on average, the same as on white noise. So the comb
+should leave the walker-to-noise ratio alone and take the fan out.
 
 The comb is the device's (`uspd.dsp.periodic_cancel.PeriodicCanceller`, streaming, causal):
 every 0.5 s it finds T over the last `--memory` s of baseband (all mics) as the lag in 8-210 ms
@@ -15,8 +15,7 @@ nothing repeats and the baseband passes unchanged.
 
 Scores are those of benchmarks/spatial_probe.py (per hop, the max over moving velocity bins
 of the power divided by the bare room's median; separability = share of the walker's major
-hops above the bare room's highest hop), each room through its own comb. Batch, for a probe:
-nothing here runs on a device.
+hops above the bare room's highest hop), each room through its own comb. Analysis only.
 
     .venv/bin/python benchmarks/periodic_probe.py [FAMILY:SEED:DURATION:DEVICE ...]
         [--memory 2] [--gate 0.5]
@@ -88,13 +87,11 @@ def probe(spec: str, memory_s: float, gate: float) -> dict[str, float]:
     late = slice(int(max(WARM_UP_S, memory_s) * fs), None)
     row["bare_gain_db"] = float(10 * np.log10(np.sum(np.abs(xb[:, late]) ** 2)
                                               / np.sum(np.abs(ybc[:, late]) ** 2)))
-    if fe.n_mics >= 4:
-        nulled = [ClutterNull(hop, fe.hop_s, fe.n_mics, 2, 10.0, WARM_UP_S).process(b)
-                  for b in (x, xb)]
-        row["null 2"] = separability(power(nulled[0]), power(nulled[1]), moving, major, ok)
-        both = [ClutterNull(hop, fe.hop_s, fe.n_mics, 2, 10.0, WARM_UP_S).process(b)
-                for b in (yc, ybc)]
-        row["comb+null"] = separability(power(both[0]), power(both[1]), moving, major, ok)
+    if fe.n_mics >= 4:  # each room through its own two-direction null (10 s memory)
+        for name, (room, bare) in (("null 2", (x, xb)), ("comb+null", (yc, ybc))):
+            nulled = [ClutterNull(hop, fe.hop_s, fe.n_mics, 2, 10.0, WARM_UP_S).process(b)
+                      for b in (room, bare)]
+            row[name] = separability(power(nulled[0]), power(nulled[1]), moving, major, ok)
     return row
 
 
