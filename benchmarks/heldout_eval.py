@@ -25,7 +25,9 @@ on the sixth (SIXTH_SEED0), kept for the candidate after stop 34 (used at stop 3
 998437500 on the seventh (SEVENTH_SEED0), rendered at stop 35 after the sixth had judged
 that stop's candidate (used at stop 36); --seed0 999218750 on the eighth (EIGHTH_SEED0),
 started at the end of stop 36 and rendered at stop 37 with and without the periodic
-canceller (--also-periodic-cancel), which judged that stop's candidate.
+canceller (--also-periodic-cancel), which judged that stop's candidate; --seed0 999609375 on
+the ninth (NINTH_SEED0), rendered with both front ends at stop 38, whose machine started
+without the earlier corpora's cached features.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -78,6 +80,9 @@ SEVENTH_SEED0 = 998_437_500
 # The eighth corpus (end of stop 36): started once both stop-36 candidates had their verdicts,
 # so that the next candidate is judged on a pool holding a corpus no choice has seen.
 EIGHTH_SEED0 = 999_218_750
+# The ninth corpus (stop 38): started on a machine without any cached features, before any
+# figure of it was read, to judge the stop-37 candidate in one stop.
+NINTH_SEED0 = 999_609_375
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -110,8 +115,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     help=f"first scene seed: {TEST_SEED0} the held-out corpus (default), "
                     f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
                     f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
-                    f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth "
-                    "corpus; never below "
+                    f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth, "
+                    f"{NINTH_SEED0} the ninth corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
 
