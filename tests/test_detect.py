@@ -2,6 +2,7 @@
 
 import io
 import json
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -211,3 +212,24 @@ def test_a_model_trained_on_the_periodic_canceller_runs_it_and_refuses_a_front_e
         NeuralDetector(bundle, fe_cfg=replace(det.fe_cfg, periodic_cancel=False))
     # the shipped model, trained before the canceller existed, keeps a front end without it
     assert not NeuralDetector(load_model(BUILTIN_NPZ)).fe_cfg.periodic_cancel
+
+
+
+@pytest.mark.parametrize("key", [f.name for f in fields(FrontEndConfig)
+                                 if f.name != "n_velocity_bins"])  # set by the input width
+def test_every_front_end_setting_of_a_manifest_reaches_the_detector_and_is_enforced(key):
+    # a model trained with any front-end setting off its default runs on that setting, and a
+    # front end that differs there is refused (a ConfigError naming the setting)
+    from uspd.model.runtime import NeuralDetector, load_model
+    from uspd.model.train_job import BUILTIN_NPZ
+
+    bundle = load_model(BUILTIN_NPZ)
+    shipped = NeuralDetector(bundle).fe_cfg
+    value = getattr(shipped, key)
+    off = not value if isinstance(value, bool) else value + 1 if isinstance(value, int) \
+        else value * 1.5
+    trained = replace(bundle, manifest={**bundle.manifest,
+                                        "feature": {**bundle.manifest["feature"], key: off}})
+    assert getattr(NeuralDetector(trained).fe_cfg, key) == off
+    with pytest.raises(ConfigError, match=key):
+        NeuralDetector(trained, fe_cfg=shipped)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,10 @@ from uspd.model.quantize import dequantize_weights
 CLASSES = ("nothing", "non_human", "minor", "major")
 FORMAT = "uspd-neural-v1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-FEATURE_KEYS = ("hop_s", "window_s", "max_speed_mps", "n_velocity_bins", "speaker_null",
-                "music_canceller", "music_canceller_gate", "clutter_null_rank",
-                "clutter_null_tau_s", "periodic_cancel", "periodic_cancel_gate")
+# every front-end setting a manifest records reaches the detector's front end and is checked
+# against one given to it: derived from the dataclass, so a setting added later cannot be
+# left out (stop 37 found periodic_cancel missing from a hand-kept list)
+FEATURE_KEYS = tuple(f.name for f in fields(FrontEndConfig))
 DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
 # front-end settings that models from before the setting existed were trained with
 FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0,
