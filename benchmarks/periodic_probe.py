@@ -19,6 +19,9 @@ hops above the bare room's highest hop), each room through its own comb. Analysi
 
     .venv/bin/python benchmarks/periodic_probe.py [FAMILY:SEED:DURATION:DEVICE ...]
         [--memory 2] [--gate 0.5]
+
+A room without a walker (an empty family) gets only the bare columns: the lag the comb locked
+on, its residual share and the power it took out.
 """
 
 from __future__ import annotations
@@ -79,15 +82,17 @@ def probe(spec: str, memory_s: float, gate: float) -> dict[str, float]:
     yc, _ = comb(x)
     ybc, bare_comb = comb(xb)
     row: dict[str, float] = {"mics": fe.n_mics, "major_hops": int((major & ok).sum())}
-    row["power"] = separability(power(x), power(xb), moving, major, ok)
-    row["comb"] = separability(power(yc), power(ybc), moving, major, ok)
+    walker = bool((major & ok).any())  # an empty room has no share, only the bare columns
+    if walker:
+        row["power"] = separability(power(x), power(xb), moving, major, ok)
+        row["comb"] = separability(power(yc), power(ybc), moving, major, ok)
     # the bare room at the end: the canceller's residual share and lag, and what it removed
     row["bare_share"] = bare_comb.share
     row["bare_lag_ms"] = 1e3 * bare_comb.lag_s if bare_comb.lag_s is not None else np.nan
     late = slice(int(max(WARM_UP_S, memory_s) * fs), None)
     row["bare_gain_db"] = float(10 * np.log10(np.sum(np.abs(xb[:, late]) ** 2)
                                               / np.sum(np.abs(ybc[:, late]) ** 2)))
-    if fe.n_mics >= 4:  # each room through its own two-direction null (10 s memory)
+    if walker and fe.n_mics >= 4:  # each room through its own two-direction null (10 s memory)
         for name, (room, bare) in (("null 2", (x, xb)), ("comb+null", (yc, ybc))):
             nulled = [ClutterNull(hop, fe.hop_s, fe.n_mics, 2, 10.0, WARM_UP_S).process(b)
                       for b in (room, bare)]
