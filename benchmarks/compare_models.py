@@ -10,7 +10,10 @@ For each model it prints:
 - with --within 3,4: the same FA/h at the threshold giving 99 % recall of the major events
   that came nearer than each distance (a detection range's operating point);
 - with --pool: the same on the held-out and confirmation corpora taken as one (or on the
-  corpora whose first seeds it lists: --pool 900000000,950000000,975000000 adds the third).
+  corpora whose first seeds it lists: --pool 900000000,950000000,975000000 adds the third);
+- with --skip-start-s 6: everything scored without each recording's first 6 s of empty time,
+  where the front end is still cold (EvalConfig.skip_start_s): the steady-state figures of a
+  device that has run for hours. Events are scored as always.
 
 The network runs as one batch per recording in torch (the runtime's equations; the parity
 test bounds the difference), so a model is scored on the scale-6.5 corpus in seconds
@@ -20,7 +23,7 @@ write; a missing one is an error that says which command fills it.
 
     .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
         [--recipe configs/seed1_null2.toml] [--no-validation] [--within 3,4] [--seed0 950000000]
-        [--clutter-null-rank 2] [--pool [SEED0,SEED0,...]]
+        [--clutter-null-rank 2] [--pool [SEED0,SEED0,...]] [--skip-start-s 6]
 
 A model written A.npz+B.npz is the average of the members' p_human (an ensemble; its warm-up
 is the longest member's, its hold and deployed logic the first member's, which were tuned for
@@ -126,17 +129,18 @@ def deployed_decisions(logic, item: Item, score: np.ndarray):
 
 
 def compare(bundle, items: list[Item], scores: list[np.ndarray],
-            within_m: tuple[float, ...] = ()) -> dict:
-    from uspd.evaluate import evaluate_corpus
+            within_m: tuple[float, ...] = (), skip_start_s: float = 0.0) -> dict:
+    from uspd.evaluate import EvalConfig, evaluate_corpus
     from uspd.model.runtime import NeuralDetector
     from uspd.model.tune import held_score_report, in_empty_family
 
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
     hold = logic.on_hops
-    full = held_score_report(items, scores, hold)
+    cfg = EvalConfig(skip_start_s=skip_start_s)
+    full = held_score_report(items, scores, hold, cfg)
     empty = [(it, sc) for it, sc in zip(items, scores, strict=True)
              if in_empty_family(it.labels)]
-    empty_rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold)
+    empty_rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold, cfg)
     points = [(f"{r:.0%}", r, None) for r in RECALLS]
     points += [(f"99% <{d:g}m", 0.99, d) for d in within_m]
     det = {}
@@ -148,7 +152,7 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray],
                      if op and empty_rep.empty_h else None}
     deployed = [(deployed_decisions(logic, it, sc), it.labels)
                 for it, sc in zip(items, scores, strict=True)]
-    rep = evaluate_corpus(deployed, with_det=False)
+    rep = evaluate_corpus(deployed, cfg, with_det=False)
     return {"hold": hold, "det": det, "empty_h": empty_rep.empty_h, "all_empty_h": full.empty_h,
             "major": f"{rep.major.n_detected}/{rep.major.n_events}",
             "minor_near": rep.minor_near.recall, "false_alarms": rep.false_alarms,
@@ -201,6 +205,9 @@ def main() -> None:
                     help="read the held-out features of models without the clutter null from "
                     "the caches of heldout_eval.py --clutter-null-rank K (or of a model with "
                     "that null): one render serves both")
+    ap.add_argument("--skip-start-s", type=float, default=0.0,
+                    help="leave each recording's first S seconds of empty time unscored (the "
+                    "front end's cold start): steady-state FA/h")
     add_seed0_arg(ap)
     ap.add_argument("--pool", nargs="?", const=f"{TEST_SEED0},{CONFIRM_SEED0}", default="",
                     help="also score these corpora as one, by first seed (comma-separated; "
@@ -220,7 +227,8 @@ def main() -> None:
     from uspd.evaluate import EvalConfig
 
     try:  # checked as the evaluation checks it
-        args.within = EvalConfig(within_m=float_list(args.within, "--within")).within_m
+        args.within = EvalConfig(within_m=float_list(args.within, "--within"),
+                                 skip_start_s=args.skip_start_s).within_m
     except UspdError as exc:
         sys.exit(f"error: {exc}")
     use_torch("compare_models.py")
@@ -273,7 +281,10 @@ def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
                 cached[key] = load(fe_cfgs[m])
             data = cached[key]
             items = [it for it, _ in data]
-            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.within)
+            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.within,
+                              args.skip_start_s)
+        if args.skip_start_s:
+            title += f", without each recording's first {args.skip_start_s:g} s of empty time"
         print_table(title, rows)
 
 

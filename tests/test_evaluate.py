@@ -159,6 +159,28 @@ def test_after_leave_exclusion():
     assert rep.empty_h == pytest.approx(n_counted * HOP / 3600)
 
 
+def test_skip_start_leaves_the_cold_start_unscored_and_scores_events_as_always():
+    # empty 0-8 s, a walker 8-10 s, empty to 30 s; alarms at 2 s (start-up), 5.9-6.5 s
+    # (across the boundary) and 20 s
+    lab = make_labels([(0, 8, "empty"), (8, 10, "major"), (10, 30, "empty")])
+    t = times(30)
+    dec = decisions(t, [(2.0, 2.2), (5.9, 6.5), (8.3, 9.0), (20.0, 20.1)])
+    full = evaluate_corpus([(dec, lab)])
+    cfg = EvalConfig(skip_start_s=6.0)
+    steady = evaluate_corpus([(dec, lab)], cfg)
+    assert full.false_alarms == 3
+    # the 2 s alarm is gone; the one still on at 6 s counts from there (as after a leave)
+    assert steady.false_alarms == 2
+    assert full.major.recall == steady.major.recall == 1.0
+    assert full.major.latency_median_s == steady.major.latency_median_s
+    # 6 s less empty time: decisions at 0.025 ... 5.975 s (239 of them) are not scored
+    assert (full.empty_h - steady.empty_h) * 3600 == pytest.approx(239 * HOP)
+    counted = counted_empty(lab, t, 1.5, 6.0)
+    assert not counted[t < 6.0].any() and counted[(t >= 6.0) & (t < 8.0)].all()
+    with pytest.raises(ConfigError, match="skip_start_s"):
+        EvalConfig(skip_start_s=-1.0)
+
+
 def test_false_alarms_by_distractor():
     lab = make_labels([(0, 36, "empty")], distractors=[(0, 18, "fan"), (10, 12, "curtain")])
     t = times(36)

@@ -41,6 +41,10 @@ class EvalConfig:
 
     grace_s: float = 0.5  # a hit may come up to this long after the event's end (s)
     after_leave_s: float = 1.5  # empty time right after a person leaves is not scored (s)
+    # empty time in a recording's first skip_start_s is not scored (s; 0: all of it is): the
+    # front end starts cold there (music canceller, clutter null), while a device in a home
+    # has run for hours, so this gives the steady-state FA/h; events are scored as always
+    skip_start_s: float = 0.0
     near_m: float = 2.0  # "near" minor motion: distance_m <= this (m)
     merge_gap_s: float = 0.5  # same-label segments closer than this form one event (s)
     fa_repeat_s: float = 10.0  # a motion run in empty time counts once more per this long (s)
@@ -51,6 +55,8 @@ class EvalConfig:
     within_m: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.skip_start_s >= 0:
+            raise ConfigError(f"evaluation: skip_start_s must be >= 0 s, not {self.skip_start_s}")
         for name, edges in (("range edges", self.range_edges_m), ("--within", self.within_m)):
             if any(e <= 0 for e in edges) or any(b <= a for a, b in itertools.pairwise(edges)):
                 raise ConfigError(f"evaluation: {name} must be positive and increasing, "
@@ -139,12 +145,15 @@ def leave_times(labels: Labels) -> NDArray[np.float64]:
     )
 
 
-def counted_empty(labels: Labels, t_s: NDArray, after_leave_s: float) -> NDArray[np.bool_]:
-    """Decisions scored for false alarms: in empty time, not within after_leave_s of a leave.
+def counted_empty(labels: Labels, t_s: NDArray, after_leave_s: float,
+                  skip_start_s: float = 0.0) -> NDArray[np.bool_]:
+    """Decisions scored for false alarms: in empty time, not within after_leave_s of a leave
+    and not before skip_start_s (s from the recording's start).
 
-    A decision at t is excluded when L <= t < L + after_leave_s for some leave time L.
+    A decision at t is excluded when L <= t < L + after_leave_s for some leave time L, or when
+    t < skip_start_s. As after a leave, motion still on when scoring starts counts from there.
     """
-    mask = label_per_decision(labels, t_s) == "empty"
+    mask = (label_per_decision(labels, t_s) == "empty") & (t_s >= skip_start_s)
     lv = leave_times(labels)
     if lv.size and t_s.size:
         j = np.searchsorted(lv, t_s, "right") - 1
@@ -257,7 +266,7 @@ def evaluate_recording(
         evs = motion_events(labels, label, cfg.merge_gap_s)
         events += score_events(t, motion, score, evs, label, cfg.grace_s)
 
-    counted = counted_empty(labels, t, cfg.after_leave_s)
+    counted = counted_empty(labels, t, cfg.after_leave_s, cfg.skip_start_s)
     keys = distractor_key(labels, t)
     fas = [
         FalseAlarm(

@@ -29,7 +29,7 @@ import numpy as np
 
 from uspd.detect import Decisions
 from uspd.errors import ConfigError
-from uspd.evaluate import Report, evaluate_corpus
+from uspd.evaluate import EvalConfig, Report, evaluate_corpus
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
 from uspd.model.runtime import (
@@ -113,14 +113,15 @@ class TunedDecision:
         return out
 
 
-def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int) -> Report:
+def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int,
+                      cfg: EvalConfig | None = None) -> Report:
     """Corpus report (with DET curve) of p_human held over `hold` hops, the detector's
-    reported score, as the score of each recording."""
+    reported score, as the score of each recording (scored by `cfg`, default the protocol)."""
     items = []
     for r, sc in zip(recs, scores, strict=True):
         held = held_min(sc, hold)
         items.append((Decisions(r.t_end_s, held, held >= 0.5), r.labels))
-    return evaluate_corpus(items)
+    return evaluate_corpus(items, cfg)
 
 
 def weakest_major_segments(recs: Sequence[Recording], scores: Sequence, hold: int,
