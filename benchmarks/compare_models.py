@@ -128,21 +128,22 @@ def deployed_decisions(logic, item: Item, score: np.ndarray):
     return Decisions(item.t_end_s, score, logic.process(score))
 
 
-def compare(bundle, items: list[Item], scores: list[np.ndarray],
-            within_m: tuple[float, ...] = (), skip_start_s: float = 0.0) -> dict:
+def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None) -> dict:
+    """One model's row: DET figures at RECALLS (and at 99 % of the events within each of
+    cfg.within_m), then its deployed decision, all scored by `cfg` (default the protocol)."""
     from uspd.evaluate import EvalConfig, evaluate_corpus
     from uspd.model.runtime import NeuralDetector
     from uspd.model.tune import held_score_report, in_empty_family
 
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
     hold = logic.on_hops
-    cfg = EvalConfig(skip_start_s=skip_start_s)
+    cfg = cfg or EvalConfig()
     full = held_score_report(items, scores, hold, cfg)
     empty = [(it, sc) for it, sc in zip(items, scores, strict=True)
              if in_empty_family(it.labels)]
     empty_rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold, cfg)
     points = [(f"{r:.0%}", r, None) for r in RECALLS]
-    points += [(f"99% <{d:g}m", 0.99, d) for d in within_m]
+    points += [(f"99% <{d:g}m", 0.99, d) for d in cfg.within_m]
     det = {}
     for name, r, within in points:
         op = full.operating_point(r, within)
@@ -227,8 +228,8 @@ def main() -> None:
     from uspd.evaluate import EvalConfig
 
     try:  # checked as the evaluation checks it
-        args.within = EvalConfig(within_m=float_list(args.within, "--within"),
-                                 skip_start_s=args.skip_start_s).within_m
+        args.eval_cfg = EvalConfig(within_m=float_list(args.within, "--within"),
+                                   skip_start_s=args.skip_start_s)
     except UspdError as exc:
         sys.exit(f"error: {exc}")
     use_torch("compare_models.py")
@@ -281,8 +282,7 @@ def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
                 cached[key] = load(fe_cfgs[m])
             data = cached[key]
             items = [it for it, _ in data]
-            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.within,
-                              args.skip_start_s)
+            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.eval_cfg)
         if args.skip_start_s:
             title += f", without each recording's first {args.skip_start_s:g} s of empty time"
         print_table(title, rows)
