@@ -27,7 +27,8 @@ that stop's candidate (used at stop 36); --seed0 999218750 on the eighth (EIGHTH
 started at the end of stop 36 and rendered at stop 37 with and without the periodic
 canceller (--also-periodic-cancel), which judged that stop's candidate; --seed0 999609375 on
 the ninth (NINTH_SEED0), rendered with both front ends at stop 38, whose machine started
-without the earlier corpora's cached features.
+without the earlier corpora's cached features; --seed0 999804688 on the tenth (TENTH_SEED0),
+rendered with both front ends at stop 39 to judge that stop's candidate.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -83,6 +84,9 @@ EIGHTH_SEED0 = 999_218_750
 # The ninth corpus (stop 38): started on a machine without any cached features, before any
 # figure of it was read, to judge the stop-37 candidate in one stop.
 NINTH_SEED0 = 999_609_375
+# The tenth corpus (stop 39): started at the stop's first minute, before its candidate's rule
+# was written, on a machine again without cached features.
+TENTH_SEED0 = 999_804_688
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -116,7 +120,7 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
                     f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
                     f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth, "
-                    f"{NINTH_SEED0} the ninth corpus; never below "
+                    f"{NINTH_SEED0} the ninth, {TENTH_SEED0} the tenth corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
 

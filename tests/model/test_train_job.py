@@ -105,6 +105,12 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
     bad.write_text("[train]\ntune_false_alarms = -1\n")
     with pytest.raises(ConfigError, match="tune_false_alarms"):
         load_recipe(bad)
+    for floor in ("0.0", "1.2", '"high"'):
+        bad.write_text(f"[train]\ntune_min_major_recall = {floor}\n")
+        with pytest.raises(ConfigError, match="tune_min_major_recall"):
+            load_recipe(bad)
+    bad.write_text("[train]\ntune_min_major_recall = 0.9\n")
+    assert load_recipe(bad).train.tune_min_major_recall == 0.9
     bad.write_text("[data]\nfront_end = {periodic_cancel = true}\n")  # no null to feed
     with pytest.raises(ConfigError, match="periodic_cancel"):
         load_recipe(bad)

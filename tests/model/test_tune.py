@@ -120,6 +120,34 @@ def faint_walkers_and_flickers():
     return scored_recording(p, segs)
 
 
+def test_a_recall_floor_takes_the_fewest_false_alarms_that_reach_it():
+    # faint_walkers_and_flickers per hop (hold 1 from stage 0): within one false alarm the
+    # budget finds 11 of 13 walkers (the clear ones, above the flickers at 0.978); a floor of
+    # 12/13 must go down to the faint walkers' 0.975, under both flickers (2 false alarms); a
+    # floor of 10/13 takes the fewest false alarms, none, at the highest recall with none
+    net, rec = faint_walkers_and_flickers()
+    budget = tune_decision(net, [rec], max_false_alarms=1, det_recall=1.0, evidence_hops=(1,))
+    assert budget.major_recall == 11 / 13 and budget.false_alarms <= 1
+    assert budget.min_major_recall is None
+    assert "min_major_recall" not in budget.manifest()["validation"]
+    parity = tune_decision(net, [rec], det_recall=1.0, evidence_hops=(1,),
+                           min_major_recall=12 / 13)
+    assert parity.major_recall >= 12 / 13 and parity.false_alarms == 2
+    assert parity.threshold <= 0.975
+    assert parity.manifest()["validation"]["min_major_recall"] == 12 / 13
+    low = tune_decision(net, [rec], det_recall=1.0, evidence_hops=(1,), min_major_recall=0.75)
+    assert low.false_alarms == 0 and low.major_recall == 11 / 13
+    # a floor no setting reaches: the loosest setting, its figures marked unmeasured
+    net, rec = scored_recording([0.01] * 400, [Segment(0.0, 2.0, "major"),
+                                               Segment(2.0, 10.0, "empty")])
+    none = tune_decision(net, [rec], evidence_hops=(1,), min_major_recall=1.0)
+    assert none.false_alarms == -1 and none.threshold == THRESHOLDS[0]
+    assert none.on_hops == ON_HOPS[0]
+    for bad in (0.0, 1.5, True, "0.9"):
+        with pytest.raises(ConfigError, match="min_major_recall"):
+            tune_decision(net, [rec], min_major_recall=bad)
+
+
 def test_hold_is_chosen_by_the_held_score_at_the_target_recall():
     # 10 clear walkers (p 0.999 for 2 s), 2 faint ones (0.975 for 2 s) and one brief one (0.999
     # for 3 hops); after each, 6 s of empty room, two of them with a 3-hop flicker at 0.978. A

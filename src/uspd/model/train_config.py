@@ -10,7 +10,7 @@ from typing import Any
 from uspd.errors import ConfigError
 from uspd.model.dataset import AugmentConfig
 from uspd.model.runtime import CLASSES, Arch
-from uspd.model.tune import SCOPES, check_evidence_hops
+from uspd.model.tune import SCOPES, check_evidence_hops, check_min_major_recall
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class TrainConfig:
     # the decision tuner's budget: at most this many false alarms on the validation set's
     # empty time (1 in the 4.96 h of the shipped recipe's; more validation hours, more budget)
     tune_false_alarms: int = 1
+    # or, set, a floor on the validation major recall in place of that budget: the fewest
+    # false alarms among the settings that reach it (walker parity with a model whose
+    # validation recall it is; docs/candidates/README.md, stop 39)
+    tune_min_major_recall: float | None = None
     window_hops: int = 0  # 0: receptive field + out_hops - 1
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points
@@ -85,6 +89,7 @@ class TrainConfig:
         check_evidence_hops(self.evidence_hops, "train: evidence_hops")
         if self.tune_false_alarms < 0:
             raise ConfigError("train: tune_false_alarms must be >= 0")
+        check_min_major_recall(self.tune_min_major_recall, "train: tune_min_major_recall")
         if not 0 <= self.distill_weight <= 1 or self.distill_temperature <= 0:
             raise ConfigError("train: distill_weight must lie in [0, 1] and "
                               "distill_temperature be > 0")

@@ -12,7 +12,10 @@ there is kept (ties: the shorter, faster one); windows worse there than p_human 
 ranks highest (ties: the lower stage-0 figure, then the shorter window); (2) the best of those
 with each context period and context threshold added. Rule in (1) and (2): among settings
 with at most `max_false_alarms` on the validation empty time, the highest major recall, then
-minor recall within 2 m, then the fewest false alarms, then the higher threshold. Stage 1 ranks
+minor recall within 2 m, then the fewest false alarms, then the higher threshold; or, with a
+recall floor (`min_major_recall`, walker parity with another model), among settings reaching
+that major recall on validation, the fewest false alarms, then the highest major recall, minor
+recall within 2 m, the higher threshold. Stage 1 ranks
 windows by the deployed decision, not by stage 0's figure: far out on the DET curve, where a
 deployed setting lives, a long window can lose what it gains at 99 % (stop 33). det_recall=None
 skips stage 0 and searches every hold in stage 1 on the first window (the tuner before stage 0
@@ -62,6 +65,16 @@ DET_RECALL = 0.99  # stage 0: the hold with the fewest FA/h of the held score at
 SCOPES = ("all", "empty-families")
 
 
+def check_min_major_recall(floor: object, what: str) -> float | None:
+    """floor as a recall in (0, 1], or None (no floor), or a ConfigError saying `what` is
+    wrong."""
+    if floor is None:
+        return None
+    if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 < floor <= 1:
+        raise ConfigError(f"{what} must be a major recall in (0, 1], not {floor!r}")
+    return float(floor)
+
+
 def check_evidence_hops(windows: object, what: str) -> tuple[int, ...]:
     """windows as a tuple of whole numbers >= 1 (at least one), or a ConfigError saying
     `what` is wrong."""
@@ -93,6 +106,7 @@ class TunedDecision:
     evidence_hops: int = 1  # the decision reads mean_evidence over this many hops (1: p_human)
     # stage 0: evidence_hops -> the fewest FA/h at det_recall over the holds
     det_fa_by_evidence: dict[int, float] | None = None
+    min_major_recall: float | None = None  # the recall floor it was tuned with, if any
 
     def manifest(self) -> dict:
         out = {"threshold": self.threshold, "on_hops": self.on_hops,
@@ -103,6 +117,8 @@ class TunedDecision:
                               "minor_near_recall": _measured(self.minor_near_recall),
                               "false_alarms": self.false_alarms,
                               "empty_h": _measured(self.empty_h)}}
+        if self.min_major_recall is not None:
+            out["validation"]["min_major_recall"] = self.min_major_recall
         if self.det_fa_per_hour is not None:
             out["validation"]["held_score_fa_per_hour_at_recall"] = {
                 "recall": DET_RECALL,
@@ -193,12 +209,14 @@ def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording], evidence_hop
 
 def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
                   hop_s: float = 0.025, det_recall: float | None = DET_RECALL,
-                  det_scope: str = "all", evidence_hops: Sequence[int] = (1,)
-                  ) -> TunedDecision:
+                  det_scope: str = "all", evidence_hops: Sequence[int] = (1,),
+                  min_major_recall: float | None = None) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
     empty time stage 0 counts false alarms on (SCOPES); evidence_hops: the evidence windows
-    to try (without stage 0, det_recall None, only the first)."""
+    to try (without stage 0, det_recall None, only the first); min_major_recall: a recall
+    floor in place of the false-alarm budget (None: the budget, max_false_alarms)."""
     evidence_hops = check_evidence_hops(evidence_hops, "evidence_hops")
+    floor = check_min_major_recall(min_major_recall, "min_major_recall")
     probs = class_probabilities(bundle, recs)
     windows = list(evidence_hops[:1] if det_recall is None else evidence_hops)
     scores = {e: deployed_scores(bundle, recs, e, probs) for e in windows}
@@ -225,13 +243,18 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                                   max(1, round(off_s / hop_s)))
             items.append((Decisions(r.t_end_s, sc, logic.process(sc)), r.labels))
         rep = evaluate_corpus(items, with_det=False)
-        if rep.false_alarms > max_false_alarms:
-            return None
-        key = (rep.major.recall, rep.minor_near.recall, -rep.false_alarms, thr)
+        if floor is None:
+            if rep.false_alarms > max_false_alarms:
+                return None
+            key = (rep.major.recall, rep.minor_near.recall, -rep.false_alarms, thr)
+        else:
+            if rep.major.recall < floor:
+                return None
+            key = (-rep.false_alarms, rep.major.recall, rep.minor_near.recall, thr)
         return key, TunedDecision(thr, on_hops, ctx_s, ctx_thr, off_ratio, off_s,
                                   float(rep.major.recall), float(rep.minor_near.recall),
                                   int(rep.false_alarms), float(rep.empty_h), det_fa.get(e), e,
-                                  by_evidence)
+                                  by_evidence, floor)
 
     def best_strict(e: int, holds: Sequence[int]) -> tuple | None:
         strict = [score(e, thr, on, 0.0, thr, ratio, off_s) for thr, on, (ratio, off_s)
@@ -245,11 +268,11 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
         if per_window[e] is None and len(first_hold[e]) < len(ON_HOPS):
             per_window[e] = best_strict(e, ON_HOPS)
     found = [e for e in windows if per_window[e] is not None]
-    if not found:  # nothing meets the FA budget: the strictest setting
-        e = windows[0]
-        return TunedDecision(THRESHOLDS[-1], ON_HOPS[-1], 0.0, THRESHOLDS[-1], *OFF_RULES[0],
+    if not found:  # nothing meets the FA budget (the recall floor): the strictest (loosest)
+        e, i = windows[0], (-1 if floor is None else 0)
+        return TunedDecision(THRESHOLDS[i], ON_HOPS[i], 0.0, THRESHOLDS[i], *OFF_RULES[0],
                              float("nan"), float("nan"), -1, float("nan"), det_fa.get(e), e,
-                             by_evidence)
+                             by_evidence, floor)
     e = max(found, key=lambda w: (per_window[w][0], tuple(-x for x in stage0[w]), -w))
     top = per_window[e][1]
     with_context = [score(e, top.threshold, top.on_hops, ctx_s, ctx_thr, top.off_ratio,
@@ -260,6 +283,6 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                key=lambda c: c[0])[1]
 
 
-__all__ = ["SCOPES", "TunedDecision", "check_evidence_hops", "class_probabilities",
+__all__ = ["SCOPES", "TunedDecision", "check_evidence_hops", "check_min_major_recall", "class_probabilities",
            "deployed_scores", "held_score_fa_per_hour", "held_score_report", "in_empty_family",
            "tune_decision"]
