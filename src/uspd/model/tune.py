@@ -283,6 +283,6 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                key=lambda c: c[0])[1]
 
 
-__all__ = ["SCOPES", "TunedDecision", "check_evidence_hops", "check_min_major_recall", "class_probabilities",
-           "deployed_scores", "held_score_fa_per_hour", "held_score_report", "in_empty_family",
-           "tune_decision"]
+__all__ = ["SCOPES", "TunedDecision", "check_evidence_hops", "check_min_major_recall",
+           "class_probabilities", "deployed_scores", "held_score_fa_per_hour",
+           "held_score_report", "in_empty_family", "tune_decision"]
