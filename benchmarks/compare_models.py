@@ -133,15 +133,13 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None) -> di
     cfg.within_m), then its deployed decision, all scored by `cfg` (default the protocol)."""
     from uspd.evaluate import EvalConfig, evaluate_corpus
     from uspd.model.runtime import NeuralDetector
-    from uspd.model.tune import held_score_report, in_empty_family
+    from uspd.model.tune import empty_family_report, held_score_report
 
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
     hold = logic.on_hops
     cfg = cfg or EvalConfig()
     full = held_score_report(items, scores, hold, cfg)
-    empty = [(it, sc) for it, sc in zip(items, scores, strict=True)
-             if in_empty_family(it.labels)]
-    empty_rep = held_score_report([e[0] for e in empty], [e[1] for e in empty], hold, cfg)
+    empty_rep = empty_family_report(items, scores, hold, cfg)
     points = [(f"{r:.0%}", r, None) for r in RECALLS]
     points += [(f"99% <{d:g}m", 0.99, d) for d in cfg.within_m]
     det = {}

@@ -91,7 +91,7 @@ def main() -> None:
     from uspd.model.runtime import NeuralDetector, decision_scores, held_min, load_model, softmax
     from uspd.model.train import predict
     from uspd.model.train_job import BUILTIN_NPZ
-    from uspd.model.tune import held_score_report, in_empty_family
+    from uspd.model.tune import empty_family_report, held_score_report
 
     t0 = time.perf_counter()
     try:
@@ -114,13 +114,12 @@ def main() -> None:
     net = DopplerTCN.from_weights(bundle.arch, bundle.weights)
     probs = [softmax(predict(net, x)) for _, x in data]
     fast = [held_min(decision_scores(p, warm), hold) for p in probs]
-    empty = [i for i, it in enumerate(items) if in_empty_family(it.labels)]
 
     def figures(scores: list[np.ndarray]) -> str:
         op = held_score_report(items, scores, 1, cfg).operating_point(args.target_recall)
         if op is None:
             return "out of reach"
-        fam = held_score_report([items[i] for i in empty], [scores[i] for i in empty], 1, cfg)
+        fam = empty_family_report(items, scores, 1, cfg)
         fam_fa = fam.fa_per_hour_at(op.threshold) if fam.empty_h else float("nan")
         return f"{op.fa_per_hour:7.2f} / {fam_fa:5.2f}   threshold {op.threshold:.4f}"
 

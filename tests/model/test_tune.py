@@ -12,6 +12,7 @@ from uspd.model.dataset import Recording
 from uspd.model.tune import (
     ON_HOPS,
     THRESHOLDS,
+    empty_family_report,
     held_score_fa_per_hour,
     held_score_report,
     in_empty_family,
@@ -225,6 +226,8 @@ def test_empty_family_scope_counts_false_alarms_in_empty_room_recordings_only():
     fa_empty = held_score_fa_per_hour(recs, scores, 1, 1.0, "empty-families")
     assert fa_all == pytest.approx(2 / (h_a + h_b))
     assert fa_empty == pytest.approx(1 / h_b)
+    fam = empty_family_report(recs, scores, 1)
+    assert fam.empty_h == pytest.approx(h_b) and fam.fa_per_hour_at(0.99) == fa_empty
     # without empty-family recordings the figure is undefined, not zero
     assert held_score_fa_per_hour(recs[:1], scores[:1], 1, 1.0, "empty-families") == np.inf
     with pytest.raises(ConfigError, match="selection scope"):
