@@ -65,7 +65,9 @@ def main() -> None:
         recs = build_recordings(specs, data.cache_dir, FrontEndConfig(**bundle.feature_config()),
                                 workers=data.workers,
                                 progress=lambda i, n: bar.update(task, completed=i))
-    scores = deployed_scores(bundle, recs)
+    # the score the deployed decision reads (p_human, or the manifest's evidence window or
+    # slow path), so that the deployed rule below runs on what the detector gives it
+    scores = deployed_scores(bundle, recs, path=NeuralDetector(bundle).path)
     print(f"model {args.model} on the validation set of {args.config}: {len(recs)} recordings "
           f"({platform.machine()}, {os.cpu_count()} cores)")
     for k in HOLDS:

@@ -5,14 +5,17 @@ import itertools
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from blocks import in_random_blocks
 
 from uspd.dsp.frontend import FeatureBlock
+from uspd.errors import ConfigError
 from uspd.model.runtime import (
     EVIDENCE_CLIP,
     WEIGHTS_DIR,
     NeuralConfig,
     NeuralDetector,
+    ScorePath,
     decision_scores,
     held_min,
     human_log_odds,
@@ -87,11 +90,11 @@ class Fixed:
         self.i = 0
 
 
-def test_detector_reads_the_manifests_evidence_window_in_any_blocks():
+@pytest.mark.parametrize("path", [{"evidence_hops": 6}, {"slow_hops": 6, "slow_shift": 1.5}])
+def test_detector_reads_the_manifests_score_path_in_any_blocks(path):
     bundle = load_model(WEIGHTS_DIR / "default.npz")
-    manifest = {**bundle.manifest, "decision": {**bundle.manifest["decision"],
-                                                "evidence_hops": 6, "on_hops": 2,
-                                                "threshold": 0.9}}
+    manifest = {**bundle.manifest, "decision": {**bundle.manifest["decision"], **path,
+                                                "on_hops": 2, "threshold": 0.9}}
     bundle = replace(bundle, manifest=manifest)
     rng = np.random.default_rng(5)
     n, warm = 400, 10
@@ -100,7 +103,7 @@ def test_detector_reads_the_manifests_evidence_window_in_any_blocks():
     logits = np.stack([np.zeros(n), np.full(n, -50.0), np.full(n, -50.0), g], 1)
     det = NeuralDetector(bundle, NeuralConfig(warm_up_hops=warm))
     det.net = Fixed(logits)
-    assert det.evidence_hops == 6
+    assert det.path.window == 6
     fe = det.fe_cfg
     n_null = bundle.arch.n_bins if bundle.arch.null_inputs else 0
 
@@ -113,7 +116,9 @@ def test_detector_reads_the_manifests_evidence_window_in_any_blocks():
     whole = det.process(blk(0, n))
     lo = human_log_odds(softmax(logits))
     lo[:warm] = -EVIDENCE_CLIP
-    evidence = mean_evidence(lo, 6)
+    evidence = mean_evidence(lo, 6, shift=path.get("slow_shift", 0.0))
+    if "slow_hops" in path:  # the two-path score: the faster of p_human and the slow path
+        evidence = np.maximum(evidence, p_human(softmax(logits)))
     evidence[:warm] = 0.0  # the warm-up reports 0
     assert np.array_equal(whole.score, held_min(evidence, 2))  # the reported, held score
     on = np.flatnonzero(whole.motion)
@@ -124,3 +129,35 @@ def test_detector_reads_the_manifests_evidence_window_in_any_blocks():
     parts = [det.process(blk(a, b)) for a, b in itertools.pairwise(edges)]
     assert np.array_equal(np.concatenate([p.score for p in parts]), whole.score)
     assert np.array_equal(np.concatenate([p.motion for p in parts]), whole.motion)
+
+
+def test_slow_path_is_the_larger_of_p_human_and_the_shifted_window_in_any_blocks():
+    rng = np.random.default_rng(11)
+    probs = probs_with_log_odds(np.clip(rng.normal(-1, 5, 500), -30, 30))
+    path = ScorePath(slow_hops=10, slow_shift=2.0)
+    warm = 7
+    lo = human_log_odds(probs)
+    lo[:warm] = -EVIDENCE_CLIP
+    padded = np.r_[np.full(9, -EVIDENCE_CLIP), lo]
+    want = np.maximum(p_human(probs), [sigmoid(padded[i:i + 10].mean() + 2.0)
+                                       for i in range(lo.size)])
+    want[:warm] = 0.0
+    whole = decision_scores(probs.copy(), warm, path=path)
+    assert np.allclose(whole, want, rtol=0, atol=1e-12)
+    assert np.all(whole >= np.where(np.arange(500) < warm, 0.0, p_human(probs)))
+    state = {"before": path.initial_state(), "seen": 0}
+
+    def streamed(block):
+        out, state["before"] = path.scores(block.copy(), warm - state["seen"], state["before"])
+        state["seen"] += block.shape[0]
+        return out
+
+    assert np.array_equal(in_random_blocks(streamed, probs, rng, [0, 1, 3, 9, 64]), whole)
+
+
+@pytest.mark.parametrize("bad", [dict(slow_hops=1), dict(slow_hops=-2), dict(evidence_hops=0),
+                                 dict(evidence_hops=4, slow_hops=8), dict(slow_shift=1.0),
+                                 dict(slow_hops=8, slow_shift=float("inf"))])
+def test_score_paths_that_cannot_be_run_are_config_errors(bad):
+    with pytest.raises(ConfigError, match="decision"):
+        ScorePath(**bad)

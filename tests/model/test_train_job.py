@@ -102,6 +102,12 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
             load_recipe(bad)
     bad.write_text("[train]\nevidence_hops = [1, 8, 16]\n")
     assert load_recipe(bad).train.evidence_hops == (1, 8, 16)
+    for paths in ("[[1, 0.0]]", "[[48]]", "[48, 1.0]", '[[48, "1"]]'):
+        bad.write_text(f"[train]\nslow_paths = {paths}\n")
+        with pytest.raises(ConfigError, match="slow_paths"):
+            load_recipe(bad)
+    bad.write_text("[train]\nslow_paths = [[48, 1], [80, 2.5]]\n")
+    assert load_recipe(bad).train.slow_paths == ((48, 1.0), (80, 2.5))
     bad.write_text("[train]\ntune_false_alarms = -1\n")
     with pytest.raises(ConfigError, match="tune_false_alarms"):
         load_recipe(bad)

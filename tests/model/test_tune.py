@@ -247,3 +247,27 @@ def test_evidence_window_is_chosen_by_the_deployed_decision():
     assert tuned.major_recall == 1.0 and tuned.false_alarms == 0
     assert set(tuned.det_fa_by_evidence) == {1, 8}
     assert tuned.manifest()["evidence_hops"] == 8
+
+
+def test_a_slow_path_is_chosen_where_it_lifts_steady_walkers_over_flickers():
+    # faint_walkers_and_flickers: the faint walkers' steady 0.975 lies under the flickers'
+    # 0.978 per hop. A slow path over 8 hops shifted +1 nat reads the faint walkers at
+    # sigmoid(logit(0.975) + 1) = 0.9906, and a 3-hop flicker in the room's 0.01 at about 0.39,
+    # so the two-path score max(p_human, slow) finds all 13 walkers with no false alarm; with
+    # no shift it reads them at 0.975 again, and does no better than p_human alone
+    net, rec = faint_walkers_and_flickers()
+    per_hop = tune_decision(net, [rec], max_false_alarms=0, det_recall=1.0)
+    tuned = tune_decision(net, [rec], max_false_alarms=0, det_recall=1.0,
+                          slow_paths=((8, 0.0), (8, 1.0)))
+    assert per_hop.major_recall < 1.0 and per_hop.slow_hops == 0
+    assert (tuned.slow_hops, tuned.slow_shift) == (8, 1.0)
+    assert tuned.major_recall == 1.0 and tuned.false_alarms == 0
+    assert 0.978 < tuned.threshold <= 0.9906
+    man = tuned.manifest()
+    assert (man["slow_hops"], man["slow_shift"], man["evidence_hops"]) == (8, 1.0, 1)
+    assert set(man["validation"]["held_score_fa_per_hour_by_path"]) == {
+        "p_human", "slow 8 +0.0", "slow 8 +1.0"}
+    assert "slow_hops" not in per_hop.manifest()  # manifests without a slow path keep their form
+    for bad in ([(1, 0.0)], [(8,)], [(8, float("nan"))], [(True, 1.0)], "8,1"):
+        with pytest.raises(ConfigError, match="slow_paths"):
+            tune_decision(net, [rec], slow_paths=bad)

@@ -191,42 +191,98 @@ def human_log_odds(probs: NDArray) -> NDArray[np.float64]:
     return np.clip(lo, -EVIDENCE_CLIP, EVIDENCE_CLIP)
 
 
-def mean_evidence(log_odds: NDArray, hops: int, before: NDArray | None = None
-                  ) -> NDArray[np.float64]:
-    """sigmoid(mean of log_odds over the last `hops` hops), per hop: the p_human a steady
-    stream of that evidence would have. A walker's weak but steady hops add up; a fan's short
-    bursts are averaged away. before: the hops - 1 values preceding log_odds (default
-    -EVIDENCE_CLIP, the warm-up). Each window is summed on its own, so any split of a stream
-    gives bit-identical output."""
+def mean_evidence(log_odds: NDArray, hops: int, before: NDArray | None = None,
+                  shift: float = 0.0) -> NDArray[np.float64]:
+    """sigmoid(mean of log_odds over the last `hops` hops + shift), per hop: the p_human a
+    steady stream of that evidence would have (shift, in nats, trusts it more or less). A
+    walker's weak but steady hops add up; a fan's short bursts are averaged away. before: the
+    hops - 1 values preceding log_odds (default -EVIDENCE_CLIP, the warm-up). Each window is
+    summed on its own, so any split of a stream gives bit-identical output."""
     if log_odds.size == 0:
         return np.zeros(0)
     before = np.full(hops - 1, -EVIDENCE_CLIP) if before is None else before
     windows = sliding_window_view(np.concatenate([before, log_odds]), hops)
-    return 1.0 / (1.0 + np.exp(-windows.mean(axis=1)))
+    return 1.0 / (1.0 + np.exp(-(windows.mean(axis=1) + shift)))
 
 
-def decision_scores(probs: NDArray, warm_up_hops: int, evidence_hops: int = 1
-                    ) -> NDArray[np.float64]:
-    """Per-hop score the decision logic of a whole recording reads, as NeuralDetector makes
-    it while streaming: p_human (0 during the warm-up), or with evidence_hops > 1 its
-    mean_evidence over that many hops."""
-    if evidence_hops > 1:
-        return evidence_scores(probs, warm_up_hops, np.full(evidence_hops - 1, -EVIDENCE_CLIP))[0]
-    score = p_human(probs)
-    score[:warm_up_hops] = 0.0
+@dataclass(frozen=True)
+class ScorePath:
+    """What the decision logic reads per hop (the manifest's decision keys of those names).
+
+    evidence_hops > 1: mean_evidence over that many hops instead of p_human. slow_hops > 1:
+    the two-path score max(p_human, mean_evidence over slow_hops hops + slow_shift nats): a
+    strong hop fires as fast as p_human alone, a far walker's weak but steady hops fire on the
+    slow path, a fan's short strong bursts average away in it. Not both (ConfigError).
+    """
+
+    evidence_hops: int = 1
+    slow_hops: int = 0  # 0: no slow path
+    slow_shift: float = 0.0  # nats added to the slow path's mean log-odds
+
+    def __post_init__(self) -> None:
+        if self.evidence_hops < 1 or self.slow_hops < 0 or self.slow_hops == 1:
+            raise ConfigError(f"decision: need evidence_hops >= 1 and slow_hops 0 (none) or "
+                              f">= 2, not {self.evidence_hops} and {self.slow_hops}")
+        if self.evidence_hops > 1 and self.slow_hops:
+            raise ConfigError("decision: an evidence window and a slow path do not combine")
+        if not math.isfinite(self.slow_shift) or (self.slow_shift and not self.slow_hops):
+            raise ConfigError(f"decision: slow_shift must be finite, and 0 without a slow "
+                              f"path, not {self.slow_shift}")
+
+    @property
+    def window(self) -> int:
+        """Hops of log-odds the path keeps (1: none)."""
+        return max(self.evidence_hops, self.slow_hops, 1)
+
+    def label(self) -> str:
+        """How reports name it: 'p_human', 'evidence 8' or 'slow 48 +1.0'."""
+        if self.slow_hops:
+            return f"slow {self.slow_hops} {self.slow_shift:+.1f}"
+        return f"evidence {self.evidence_hops}" if self.evidence_hops > 1 else "p_human"
+
+    def initial_state(self) -> NDArray[np.float64]:
+        """The log-odds before a stream (the warm-up's)."""
+        return np.full(self.window - 1, -EVIDENCE_CLIP)
+
+    def scores(self, probs: NDArray, warm_hops: int, before: NDArray
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per-hop scores of the next hops' class probabilities, the first warm_hops of them
+        warm-up (score 0, -EVIDENCE_CLIP in a window); before: the state (initial_state, then
+        what this returned). Returns the scores and the new state; any split of a stream gives
+        bit-identical scores."""
+        if self.window == 1:
+            return _warm(p_human(probs), warm_hops), before
+        score, before = evidence_scores(probs, warm_hops, before, self.slow_shift)
+        if self.slow_hops:
+            score = np.maximum(_warm(p_human(probs), warm_hops), score)
+        return score, before
+
+
+def _warm(score: NDArray, warm_hops: int) -> NDArray[np.float64]:
+    """score with its first warm_hops set to 0 (the warm-up), in place."""
+    score[:max(warm_hops, 0)] = 0.0
     return score
 
 
-def evidence_scores(probs: NDArray, warm_hops: int, before: NDArray
+def decision_scores(probs: NDArray, warm_up_hops: int, evidence_hops: int = 1,
+                    path: ScorePath | None = None) -> NDArray[np.float64]:
+    """Per-hop score the decision logic of a whole recording reads, as NeuralDetector makes
+    it while streaming: p_human (0 during the warm-up), or with evidence_hops > 1 its
+    mean_evidence over that many hops, or what `path` (in place of evidence_hops) reads."""
+    path = path or ScorePath(evidence_hops)
+    return path.scores(probs, warm_up_hops, path.initial_state())[0]
+
+
+def evidence_scores(probs: NDArray, warm_hops: int, before: NDArray, shift: float = 0.0
                     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """mean_evidence of the hops' log-odds over a window of before.size + 1 hops, the first
-    warm_hops of them warm-up (-EVIDENCE_CLIP in the window, score 0 out, whatever the window);
-    before: the log-odds of the hops - 1 hops before. Returns the scores and the new `before`
-    (the streaming state)."""
+    """mean_evidence (+ shift nats) of the hops' log-odds over a window of before.size + 1
+    hops, the first warm_hops of them warm-up (-EVIDENCE_CLIP in the window, score 0 out,
+    whatever the window); before: the log-odds of the hops - 1 hops before. Returns the scores
+    and the new `before` (the streaming state)."""
     lo = human_log_odds(probs)
     warm = max(warm_hops, 0)
     lo[:warm] = -EVIDENCE_CLIP
-    score = mean_evidence(lo, before.size + 1, before)
+    score = mean_evidence(lo, before.size + 1, before, shift)
     score[:warm] = 0.0
     return score, np.concatenate([before, lo])[lo.size:]
 
@@ -497,6 +553,9 @@ class NeuralConfig:
     # on_hops, the statistic the strict rule thresholds; 1: raw per-hop p_human)
     evidence_hops: int | None = None  # the decision reads mean_evidence over this many hops
     # instead of the per-hop p_human (None: the manifest's, else 1 = p_human itself)
+    slow_hops: int | None = None  # ... or max(p_human, a slow path over this many hops) ...
+    slow_shift: float | None = None  # ... shifted by this many nats (ScorePath; None: the
+    # manifest's, else 0 = no slow path)
 
 
 class DecisionLogic:
@@ -542,7 +601,8 @@ class NeuralDetector:
     """Streaming detector (uspd.detect protocol) running the numpy network on FeatureBlocks.
 
     The decision reads p_human per hop, or with `evidence_hops` > 1 (the manifest's decision)
-    mean_evidence: p_human of the mean log-odds over that many hops.
+    mean_evidence: p_human of the mean log-odds over that many hops, or with `slow_hops` the
+    two-path score (ScorePath).
     score = that, sustained: its minimum over the last `score_hops` hops (default on_hops),
     i.e. the statistic the strict on-rule compares with its threshold, so that a threshold
     sweep over the score (DET curve) sweeps the detector's own rule rather than single-hop
@@ -600,10 +660,11 @@ class NeuralDetector:
         )
         score_hops = self.cfg.score_hops
         self.score_hops = self.logic.on_hops if score_hops is None else int(score_hops)
-        self.evidence_hops = int(pick("evidence_hops", 1))
-        for name in ("score_hops", "evidence_hops"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"neural {name} must be >= 1, not {getattr(self, name)}")
+        if self.score_hops < 1:
+            raise ConfigError(f"neural score_hops must be >= 1, not {self.score_hops}")
+        self.path = ScorePath(int(pick("evidence_hops", 1)), int(pick("slow_hops", 0)),
+                              pick("slow_shift", 0.0))
+        self.evidence_hops = self.path.evidence_hops
         self.net = bundle.network()
         self.reset()
 
@@ -627,7 +688,7 @@ class NeuralDetector:
         self.logic.reset()
         self._hops_seen = 0
         self._recent = np.zeros(self.score_hops - 1)  # last p_human values (warm-up: 0)
-        self._evidence = np.full(self.evidence_hops - 1, -EVIDENCE_CLIP)  # last log-odds
+        self._evidence = self.path.initial_state()  # the last log-odds the path keeps
 
     def process(self, feats: FeatureBlock) -> Decisions:
         if self.bundle.arch.null_inputs and feats.null_db is None:
@@ -636,17 +697,13 @@ class NeuralDetector:
         logits = self.net.process(stacked_features(feats) if self.bundle.arch.null_inputs
                                   else feats.doppler_db)
         probs = softmax(logits)
-        score = p_human(probs)
         # warm-up: until the receptive field is filled with real features, the network sees
         # its zero start state; report no motion (score 0) rather than guess
         warm_up = self.cfg.warm_up_hops
         warm_up = self.bundle.receptive_field_hops if warm_up is None else warm_up
         warm = warm_up - self._hops_seen
-        if warm > 0:
-            score[:warm] = 0.0
-        self._hops_seen += score.shape[0]
-        if self.evidence_hops > 1:
-            score, self._evidence = evidence_scores(probs, warm, self._evidence)
+        self._hops_seen += probs.shape[0]
+        score, self._evidence = self.path.scores(probs, warm, self._evidence)
         motion = self.logic.process(score)
         score = self._sustained(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")

@@ -10,7 +10,12 @@ from typing import Any
 from uspd.errors import ConfigError
 from uspd.model.dataset import AugmentConfig
 from uspd.model.runtime import CLASSES, Arch
-from uspd.model.tune import SCOPES, check_evidence_hops, check_min_major_recall
+from uspd.model.tune import (
+    SCOPES,
+    check_evidence_hops,
+    check_min_major_recall,
+    check_slow_paths,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class TrainConfig:
     # evidence windows (hops) the decision tuner tries (uspd.model.tune); (1,): p_human per
     # hop, the shipped decision. (1, 8, 16, 24, 32) is the stop-33 grid
     evidence_hops: tuple[int, ...] = (1,)
+    # two-path scores the tuner tries beside those windows, as [window hops, shift nats]:
+    # max(p_human, the mean evidence over the window + shift) (runtime.ScorePath; stop 40)
+    slow_paths: tuple[tuple[int, float], ...] = ()
     # the decision tuner's budget: at most this many false alarms on the validation set's
     # empty time (1 in the 4.96 h of the shipped recipe's; more validation hours, more budget)
     tune_false_alarms: int = 1
@@ -87,6 +95,7 @@ class TrainConfig:
         if self.members < 1:
             raise ConfigError("train: members must be >= 1")
         check_evidence_hops(self.evidence_hops, "train: evidence_hops")
+        check_slow_paths(self.slow_paths, "train: slow_paths")
         if self.tune_false_alarms < 0:
             raise ConfigError("train: tune_false_alarms must be >= 0")
         check_min_major_recall(self.tune_min_major_recall, "train: tune_min_major_recall")

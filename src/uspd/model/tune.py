@@ -2,14 +2,17 @@
 
 The network's class probabilities are computed once per recording; the score the decision
 reads is p_human (zero during the warm-up hops, as NeuralDetector reports it), or the mean
-evidence (runtime.mean_evidence) over evidence_hops hops. Decision settings are scored with
-uspd.evaluate, in three stages: (0) for each evidence window, the hold, on_hops: the
+evidence (runtime.mean_evidence) over evidence_hops hops, or the two-path score of a slow path
+(runtime.ScorePath: max(p_human, the mean evidence over slow_hops hops + slow_shift nats)).
+Each evidence window and slow path is a score path, tried alike. Decision settings are
+scored with uspd.evaluate, in three stages: (0) for each score path, the hold, on_hops: the
 detector reports its score held over on_hops, and the issue's headline figure is that score's
 FA/h at 99 % major recall (a threshold sweep), so the hold with the fewest validation FA/h
-there is kept (ties: the shorter, faster one); windows worse there than p_human per hop
-(window 1) are dropped; (1) for each window the strict rule with its hold, threshold x off rule
-(every hold, if none of these meets the false-alarm budget), and the window whose best setting
-ranks highest (ties: the lower stage-0 figure, then the shorter window); (2) the best of those
+there is kept (ties: the shorter, faster one); paths worse there than p_human per hop
+(window 1) are dropped; (1) for each path the strict rule with its hold, threshold x off rule
+(every hold, if none of these meets the false-alarm budget), and the path whose best setting
+ranks highest (ties: the lower stage-0 figure, then the shorter window, the lesser shift);
+(2) the best of those
 with each context period and context threshold added. Rule in (1) and (2): among settings
 with at most `max_false_alarms` on the validation empty time, the highest major recall, then
 minor recall within 2 m, then the fewest false alarms, then the higher threshold; or, with a
@@ -40,6 +43,7 @@ from uspd.model.runtime import (
     DEFAULT_OFF_S,
     DecisionLogic,
     ModelBundle,
+    ScorePath,
     decision_scores,
     held_min,
     softmax,
@@ -107,10 +111,20 @@ class TunedDecision:
     # stage 0: evidence_hops -> the fewest FA/h at det_recall over the holds
     det_fa_by_evidence: dict[int, float] | None = None
     min_major_recall: float | None = None  # the recall floor it was tuned with, if any
+    slow_hops: int = 0  # the two-path score's slow window (ScorePath; 0: none) ...
+    slow_shift: float = 0.0  # ... and its shift (nats)
+    # stage 0 with slow paths tried: each path's label -> the fewest FA/h at det_recall
+    det_fa_by_path: dict[str, float] | None = None
+
+    @property
+    def path(self) -> ScorePath:
+        return ScorePath(self.evidence_hops, self.slow_hops, self.slow_shift)
 
     def manifest(self) -> dict:
         out = {"threshold": self.threshold, "on_hops": self.on_hops,
                "evidence_hops": self.evidence_hops,
+               **({"slow_hops": self.slow_hops, "slow_shift": self.slow_shift}
+                  if self.slow_hops else {}),
                "context_s": self.context_s, "context_threshold": self.context_threshold,
                "off_ratio": self.off_ratio, "off_s": self.off_s,
                "validation": {"major_recall": _measured(self.major_recall),
@@ -126,6 +140,9 @@ class TunedDecision:
         if self.det_fa_by_evidence is not None:
             out["validation"]["held_score_fa_per_hour_by_evidence_hops"] = {
                 str(k): _measured(v) for k, v in self.det_fa_by_evidence.items()}
+        if self.det_fa_by_path is not None:
+            out["validation"]["held_score_fa_per_hour_by_path"] = {
+                k: _measured(v) for k, v in self.det_fa_by_path.items()}
         return out
 
 
@@ -205,43 +222,79 @@ def class_probabilities(bundle: ModelBundle, recs: Sequence[Recording]) -> list[
 
 
 def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording], evidence_hops: int = 1,
-                    probs: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+                    probs: Sequence[np.ndarray] | None = None,
+                    path: ScorePath | None = None) -> list[np.ndarray]:
     """Per recording, per hop the score NeuralDetector's decision reads (p_human, 0 during the
-    warm-up; with evidence_hops > 1 its mean evidence); probs: class_probabilities, if known."""
+    warm-up; with evidence_hops > 1 its mean evidence; or what `path` reads); probs:
+    class_probabilities, if known."""
     probs = class_probabilities(bundle, recs) if probs is None else probs
-    return [decision_scores(p, bundle.receptive_field_hops, evidence_hops) for p in probs]
+    return [decision_scores(p, bundle.receptive_field_hops, evidence_hops, path) for p in probs]
+
+
+def check_slow_paths(paths: object, what: str) -> tuple[tuple[int, float], ...]:
+    """paths as (window hops >= 2, shift nats) pairs, or a ConfigError saying `what` is
+    wrong."""
+    def ok(p: object) -> bool:
+        return (isinstance(p, (tuple, list)) and len(p) == 2
+                and not isinstance(p[0], bool) and isinstance(p[0], int) and p[0] >= 2
+                and not isinstance(p[1], bool) and isinstance(p[1], (int, float))
+                and bool(np.isfinite(p[1])))
+
+    if not isinstance(paths, (tuple, list)) or not all(ok(p) for p in paths):
+        raise ConfigError(f"{what} must list [window hops >= 2, shift nats] pairs, not "
+                          f"{paths!r}")
+    return tuple((int(w), float(d)) for w, d in paths)
 
 
 def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alarms: int = 1,
                   hop_s: float = 0.025, det_recall: float | None = DET_RECALL,
                   det_scope: str = "all", evidence_hops: Sequence[int] = (1,),
-                  min_major_recall: float | None = None) -> TunedDecision:
+                  min_major_recall: float | None = None,
+                  slow_paths: Sequence[tuple[int, float]] = ()) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
     empty time stage 0 counts false alarms on (SCOPES); evidence_hops: the evidence windows
-    to try (without stage 0, det_recall None, only the first); min_major_recall: a recall
-    floor in place of the false-alarm budget (None: the budget, max_false_alarms)."""
+    to try (without stage 0, det_recall None, only the first); slow_paths: (window hops,
+    shift nats) of the two-path scores to try beside them (ScorePath), as the windows are;
+    min_major_recall: a recall floor in place of the false-alarm budget (None: the budget,
+    max_false_alarms)."""
     evidence_hops = check_evidence_hops(evidence_hops, "evidence_hops")
+    slow_paths = check_slow_paths(slow_paths, "slow_paths")
     floor = check_min_major_recall(min_major_recall, "min_major_recall")
     probs = class_probabilities(bundle, recs)
-    windows = list(evidence_hops[:1] if det_recall is None else evidence_hops)
-    scores = {e: deployed_scores(bundle, recs, e, probs) for e in windows}
-    det_fa: dict[int, dict[int, float]] = {}
-    first_hold: dict[int, tuple[int, ...]] = {e: ON_HOPS for e in windows}
-    stage0: dict[int, tuple[float, float]] = {e: (0.0, 0.0) for e in windows}
+    paths = [ScorePath(e) for e in evidence_hops] + [ScorePath(1, w, d) for w, d in slow_paths]
+    paths = list(dict.fromkeys(paths[:1] if det_recall is None else paths))
+    scores = {e: deployed_scores(bundle, recs, probs=probs, path=e) for e in paths}
+    det_fa: dict[ScorePath, dict[int, float]] = {}
+    first_hold: dict[ScorePath, tuple[int, ...]] = {e: ON_HOPS for e in paths}
+    stage0: dict[ScorePath, tuple[float, float]] = {e: (0.0, 0.0) for e in paths}
     if det_recall is not None:
-        for e in windows:
+        for e in paths:
             # the scope's figure, then (ties) the one over all empty time, the shorter hold
             figs = {k: _fa_per_hour_by_scope(recs, scores[e], k, det_recall,
                                              (det_scope, "all")) for k in ON_HOPS}
             hold = min(ON_HOPS, key=lambda k: (*figs[k], k))
             det_fa[e], first_hold[e], stage0[e] = {k: f[0] for k, f in figs.items()}, (hold,), \
                 figs[hold]
-        if 1 in windows:  # a window must do at least as well as p_human per hop there
-            windows = [e for e in windows if stage0[e] <= stage0[1]]
-    by_evidence = {e: stage0[e][0] for e in det_fa} if len(det_fa) > 1 else None
+        if ScorePath() in paths:  # a path must do at least as well as p_human per hop there
+            paths = [e for e in paths if stage0[e] <= stage0[ScorePath()]]
+    windows = [e for e in det_fa if not e.slow_hops]
+    by_evidence = ({e.evidence_hops: stage0[e][0] for e in windows} if len(windows) > 1
+                   else None)
+    by_path = {e.label(): stage0[e][0] for e in det_fa} if slow_paths and det_fa else None
 
-    def score(e: int, thr: float, on_hops: int, ctx_s: float, ctx_thr: float, off_ratio: float,
-              off_s: float) -> tuple | None:
+    def decided(e: ScorePath, thr: float, on_hops: int, ctx_s: float, ctx_thr: float,
+                off_ratio: float, off_s: float, rep: Report | None) -> TunedDecision:
+        measured = (float("nan"), float("nan"), -1, float("nan")) if rep is None else (
+            float(rep.major.recall), float(rep.minor_near.recall), int(rep.false_alarms),
+            float(rep.empty_h))
+        return TunedDecision(thr, on_hops, ctx_s, ctx_thr, off_ratio, off_s, *measured,
+                             det_fa_per_hour=det_fa.get(e), evidence_hops=e.evidence_hops,
+                             det_fa_by_evidence=by_evidence, min_major_recall=floor,
+                             slow_hops=e.slow_hops, slow_shift=e.slow_shift,
+                             det_fa_by_path=by_path)
+
+    def score(e: ScorePath, thr: float, on_hops: int, ctx_s: float, ctx_thr: float,
+              off_ratio: float, off_s: float) -> tuple | None:
         items = []
         for r, sc in zip(recs, scores[e], strict=True):
             logic = DecisionLogic(thr, on_hops, ctx_thr, round(ctx_s / hop_s), off_ratio,
@@ -256,39 +309,38 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
             if rep.major.recall < floor:
                 return None
             key = (-rep.false_alarms, rep.major.recall, rep.minor_near.recall, thr)
-        return key, TunedDecision(thr, on_hops, ctx_s, ctx_thr, off_ratio, off_s,
-                                  float(rep.major.recall), float(rep.minor_near.recall),
-                                  int(rep.false_alarms), float(rep.empty_h), det_fa.get(e), e,
-                                  by_evidence, floor)
+        return key, decided(e, thr, on_hops, ctx_s, ctx_thr, off_ratio, off_s, rep)
 
-    def best_strict(e: int, holds: Sequence[int]) -> tuple | None:
+    def best_strict(e: ScorePath, holds: Sequence[int]) -> tuple | None:
         strict = [score(e, thr, on, 0.0, thr, ratio, off_s) for thr, on, (ratio, off_s)
                   in itertools.product(THRESHOLDS, holds, OFF_RULES)]
         return max((c for c in strict if c is not None), default=None, key=lambda c: c[0])
 
-    # stage 1 per window (every hold, if the window's own never meets the FA budget); the
-    # window whose best ranks highest, ties to the lower stage-0 figure, the shorter window
-    per_window = {e: best_strict(e, first_hold[e]) for e in windows}
-    for e in windows:
-        if per_window[e] is None and len(first_hold[e]) < len(ON_HOPS):
-            per_window[e] = best_strict(e, ON_HOPS)
-    found = [e for e in windows if per_window[e] is not None]
+    # stage 1 per path (every hold, if the path's own never meets the FA budget); the path
+    # whose best ranks highest, ties to the lower stage-0 figure, the shorter window, no or
+    # the lesser shift
+    per_path = {e: best_strict(e, first_hold[e]) for e in paths}
+    for e in paths:
+        if per_path[e] is None and len(first_hold[e]) < len(ON_HOPS):
+            per_path[e] = best_strict(e, ON_HOPS)
+    found = [e for e in paths if per_path[e] is not None]
     if not found:  # nothing meets the FA budget (the recall floor): the strictest (loosest)
-        e, i = windows[0], (-1 if floor is None else 0)
-        return TunedDecision(THRESHOLDS[i], ON_HOPS[i], 0.0, THRESHOLDS[i], *OFF_RULES[0],
-                             float("nan"), float("nan"), -1, float("nan"), det_fa.get(e), e,
-                             by_evidence, floor)
-    e = max(found, key=lambda w: (per_window[w][0], tuple(-x for x in stage0[w]), -w))
-    top = per_window[e][1]
+        i = -1 if floor is None else 0
+        return decided(paths[0], THRESHOLDS[i], ON_HOPS[i], 0.0, THRESHOLDS[i], *OFF_RULES[0],
+                       None)
+    e = max(found, key=lambda w: (per_path[w][0], tuple(-x for x in stage0[w]), -w.window,
+                                  -w.slow_shift))
+    top = per_path[e][1]
     with_context = [score(e, top.threshold, top.on_hops, ctx_s, ctx_thr, top.off_ratio,
                           top.off_s)
                     for ctx_s, ctx_thr in itertools.product(CONTEXT_S, CONTEXT_THRESHOLDS)
                     if ctx_thr <= top.threshold]
-    return max([per_window[e], *(c for c in with_context if c is not None)],
+    return max([per_path[e], *(c for c in with_context if c is not None)],
                key=lambda c: c[0])[1]
 
 
 __all__ = ["SCOPES", "TunedDecision", "check_evidence_hops", "check_min_major_recall",
+           "check_slow_paths",
            "class_probabilities", "deployed_scores", "empty_family_report",
            "held_score_fa_per_hour",
            "held_score_report", "in_empty_family", "tune_decision"]
