@@ -28,7 +28,8 @@ started at the end of stop 36 and rendered at stop 37 with and without the perio
 canceller (--also-periodic-cancel), which judged that stop's candidate; --seed0 999609375 on
 the ninth (NINTH_SEED0), rendered with both front ends at stop 38, whose machine started
 without the earlier corpora's cached features; --seed0 999804688 on the tenth (TENTH_SEED0),
-rendered with both front ends at stop 39 to judge that stop's candidate.
+rendered with both front ends at stop 39 to judge that stop's candidate; --seed0 999902344
+on the eleventh (ELEVENTH_SEED0), rendered with both front ends at stop 40 for that stop's.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -87,6 +88,9 @@ NINTH_SEED0 = 999_609_375
 # The tenth corpus (stop 39): started at the stop's first minute, before its candidate's rule
 # was written, on a machine again without cached features.
 TENTH_SEED0 = 999_804_688
+# The eleventh corpus (stop 40): started at the stop's second minute, before its candidate's
+# rule was written, to judge it in the same stop.
+ELEVENTH_SEED0 = 999_902_344
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -120,7 +124,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
                     f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
                     f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth, "
-                    f"{NINTH_SEED0} the ninth, {TENTH_SEED0} the tenth corpus; never below "
+                    f"{NINTH_SEED0} the ninth, {TENTH_SEED0} the tenth, {ELEVENTH_SEED0} the "
+                    "eleventh corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
 
