@@ -271,3 +271,11 @@ def test_a_slow_path_is_chosen_where_it_lifts_steady_walkers_over_flickers():
     for bad in ([(1, 0.0)], [(8,)], [(8, float("nan"))], [(True, 1.0)], "8,1"):
         with pytest.raises(ConfigError, match="slow_paths"):
             tune_decision(net, [rec], slow_paths=bad)
+
+
+def test_progress_counts_the_score_paths_searched():
+    net, rec = faint_walkers_and_flickers()
+    calls = []
+    tune_decision(net, [rec], det_recall=1.0, slow_paths=((8, 1.0),),
+                  progress=lambda i, n: calls.append((i, n)))
+    assert calls == [(1, 2), (2, 2)]

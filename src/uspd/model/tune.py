@@ -28,7 +28,7 @@ existed).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -250,13 +250,14 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                   hop_s: float = 0.025, det_recall: float | None = DET_RECALL,
                   det_scope: str = "all", evidence_hops: Sequence[int] = (1,),
                   min_major_recall: float | None = None,
-                  slow_paths: Sequence[tuple[int, float]] = ()) -> TunedDecision:
+                  slow_paths: Sequence[tuple[int, float]] = (),
+                  progress: Callable[[int, int], None] | None = None) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
     empty time stage 0 counts false alarms on (SCOPES); evidence_hops: the evidence windows
     to try (without stage 0, det_recall None, only the first); slow_paths: (window hops,
     shift nats) of the two-path scores to try beside them (ScorePath), as the windows are;
     min_major_recall: a recall floor in place of the false-alarm budget (None: the budget,
-    max_false_alarms)."""
+    max_false_alarms); progress(done, total): called as the score paths are searched."""
     evidence_hops = check_evidence_hops(evidence_hops, "evidence_hops")
     slow_paths = check_slow_paths(slow_paths, "slow_paths")
     floor = check_min_major_recall(min_major_recall, "min_major_recall")
@@ -319,7 +320,11 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
     # stage 1 per path (every hold, if the path's own never meets the FA budget); the path
     # whose best ranks highest, ties to the lower stage-0 figure, the shorter window, no or
     # the lesser shift
-    per_path = {e: best_strict(e, first_hold[e]) for e in paths}
+    per_path = {}
+    for i, e in enumerate(paths):
+        per_path[e] = best_strict(e, first_hold[e])
+        if progress is not None:
+            progress(i + 1, len(paths))
     for e in paths:
         if per_path[e] is None and len(first_hold[e]) < len(ON_HOPS):
             per_path[e] = best_strict(e, ON_HOPS)
