@@ -9,10 +9,12 @@ import pytest
 
 from uspd.errors import ConfigError, InputError
 from uspd.evaluate import (
+    NO_DISTRACTOR,
     DetCurve,
     EvalConfig,
     compare,
     counted_empty,
+    distractor_key,
     evaluate_corpus,
     evaluate_recording,
     false_alarm_runs,
@@ -343,3 +345,21 @@ def test_bad_decisions():
     with pytest.raises(InputError):
         evaluate_recording(SimpleNamespace(t_s=np.array([1.0, 0.5]), motion=np.zeros(2, bool),
                                            score=np.zeros(2)), lab)
+
+
+def test_distractor_key_names_the_kinds_active_at_each_decision():
+    # overlapping spans, two of one kind, one that never covers a decision; each decision's
+    # key is the sorted set of kinds whose [start, end) holds it, checked one by one
+    spans = (DistractorSpan(1.0, 5.0, "fan"), DistractorSpan(3.0, 8.0, "music"),
+             DistractorSpan(4.0, 4.5, "fan"), DistractorSpan(6.0, 6.01, "curtain"),
+             DistractorSpan(9.0, 9.0, "ultrasonic"))
+    labels = Labels(96000, 4e4, 10.0, 4, (Segment(0.0, 10.0, "empty"),), spans)
+    t = np.arange(1, 401) * 0.025
+    want = []
+    for ti in t:
+        kinds = sorted({d.kind for d in spans if d.start <= ti < d.end})
+        want.append("+".join(kinds) or NO_DISTRACTOR)
+    assert distractor_key(labels, t).tolist() == want
+    assert {"fan", "fan+music", "music", "none"} <= set(want)
+    bare = Labels(96000, 4e4, 10.0, 4, (Segment(0.0, 10.0, "empty"),))
+    assert distractor_key(bare, t).tolist() == [NO_DISTRACTOR] * t.size

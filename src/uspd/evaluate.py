@@ -164,16 +164,16 @@ def counted_empty(labels: Labels, t_s: NDArray, after_leave_s: float,
 
 def distractor_key(labels: Labels, t_s: NDArray) -> NDArray[np.str_]:
     """Per decision: the distractor kinds active at t (sorted, '+'-joined) or 'none'."""
-    keys = np.full(t_s.shape, NO_DISTRACTOR, dtype=object)
-    if labels.distractors:
-        active = [
-            (t_s >= d.start) & (t_s < d.end) for d in labels.distractors
-        ]
-        kinds = [d.kind for d in labels.distractors]
-        for i in np.flatnonzero(np.any(active, axis=0)):
-            ks = sorted({k for k, a in zip(kinds, active, strict=True) if a[i]})
-            keys[i] = "+".join(ks)
-    return keys.astype(str)
+    t_s = np.asarray(t_s, dtype=float)
+    if not labels.distractors or t_s.size == 0:
+        return np.full(t_s.shape, NO_DISTRACTOR).astype(str)
+    kinds = [d.kind for d in labels.distractors]
+    active = np.stack([(t_s >= d.start) & (t_s < d.end) for d in labels.distractors], axis=-1)
+    # one key per pattern of active distractors (a few per recording), not one per decision
+    patterns, which = np.unique(active.reshape(-1, len(kinds)), axis=0, return_inverse=True)
+    names = ["+".join(sorted({kinds[j] for j in np.flatnonzero(row)})) or NO_DISTRACTOR
+             for row in patterns]
+    return np.asarray(names, dtype=str)[np.asarray(which).reshape(-1)].reshape(t_s.shape)
 
 
 @dataclass(frozen=True)

@@ -292,3 +292,31 @@ def test_context_makes_minor_motion_count_after_major():
     lg = logic()
     parts = np.concatenate([lg.process(seq[:7]), lg.process(seq[7:50]), lg.process(seq[50:])])
     assert np.array_equal(parts, m)
+
+
+def test_quiet_blocks_skip_the_hop_loop_without_changing_a_decision():
+    # the logic passes a block under both on-thresholds in one step; fed in random blocks
+    # (most of them quiet) it must decide as one pass through the hop loop, context included
+    from uspd.model.runtime import DecisionLogic
+
+    rng = np.random.default_rng(8)
+    n = 6000
+    score = rng.uniform(0.0, 0.4, n)
+    for start in rng.choice(n - 20, 25, replace=False):  # bursts, some of them weak
+        score[start:start + rng.integers(1, 12)] = rng.choice([0.55, 0.95])
+
+    def logic():
+        return DecisionLogic(threshold=0.9, on_hops=3, context_threshold=0.5,
+                             context_hops=200, off_ratio=0.6, off_hops=4)
+
+    whole = logic().process(score)
+    assert 0 < whole.sum() < n // 4
+    lg = logic()
+    assert np.array_equal(in_random_blocks(lg.process, score, rng, [0, 1, 5, 40, 300]), whole)
+    # time spent in quiet blocks counts against the context: a weak hop 100 hops after
+    # motion ends fires, one 300 hops after does not, however the quiet hops come
+    seq = np.r_[[0.1] * 10, [0.95] * 5, [0.1] * 100, 0.55, [0.1] * 300, 0.55, [0.1] * 10]
+    for size in (1, 50, seq.size):
+        lg = logic()
+        m = np.concatenate([lg.process(seq[i:i + size]) for i in range(0, seq.size, size)])
+        assert m[115] and not m[416]

@@ -581,6 +581,12 @@ class DecisionLogic:
 
     def process(self, score: NDArray) -> NDArray[np.bool_]:
         out = np.zeros(score.shape[0], bool)
+        if (not self.motion and score.size
+                and score.max() < min(self.threshold, self.context_threshold)):
+            # quiet block (most of an empty room): nothing can switch on; only time passes
+            self._above = 0
+            self._since_motion += score.size
+            return out
         for i, s in enumerate(score.tolist()):
             in_context = self._since_motion <= self.context_hops
             on_thr = self.context_threshold if in_context else self.threshold
