@@ -167,13 +167,16 @@ def distractor_key(labels: Labels, t_s: NDArray) -> NDArray[np.str_]:
     t_s = np.asarray(t_s, dtype=float)
     if not labels.distractors or t_s.size == 0:
         return np.full(t_s.shape, NO_DISTRACTOR).astype(str)
-    kinds = [d.kind for d in labels.distractors]
-    active = np.stack([(t_s >= d.start) & (t_s < d.end) for d in labels.distractors], axis=-1)
-    # one key per pattern of active distractors (a few per recording), not one per decision
-    patterns, which = np.unique(active.reshape(-1, len(kinds)), axis=0, return_inverse=True)
-    names = ["+".join(sorted({kinds[j] for j in np.flatnonzero(row)})) or NO_DISTRACTOR
-             for row in patterns]
-    return np.asarray(names, dtype=str)[np.asarray(which).reshape(-1)].reshape(t_s.shape)
+    # which distractors are active changes only at their starts and ends: one key per stretch
+    # between those edges that holds a decision, not one per decision
+    edges = np.unique([x for d in labels.distractors for x in (d.start, d.end)])
+    stretch = np.searchsorted(edges, t_s, side="right")
+    held, first = np.unique(stretch, return_index=True)
+    names = []
+    for t in t_s.reshape(-1)[first]:
+        kinds = sorted({d.kind for d in labels.distractors if d.start <= t < d.end})
+        names.append("+".join(kinds) or NO_DISTRACTOR)
+    return np.asarray(names, dtype=str)[np.searchsorted(held, stretch)]
 
 
 @dataclass(frozen=True)
