@@ -13,10 +13,12 @@ from uspd.evaluate import (
     DetCurve,
     EvalConfig,
     compare,
+    count_false_alarms,
     counted_empty,
     distractor_key,
     evaluate_corpus,
     evaluate_recording,
+    false_alarm_counts,
     false_alarm_runs,
     plot_det,
 )
@@ -363,3 +365,23 @@ def test_distractor_key_names_the_kinds_active_at_each_decision():
     assert {"fan", "fan+music", "music", "none"} <= set(want)
     bare = Labels(96000, 4e4, 10.0, 4, (Segment(0.0, 10.0, "empty"),))
     assert distractor_key(bare, t).tolist() == [NO_DISTRACTOR] * t.size
+
+
+def test_false_alarm_counts_of_all_thresholds_equal_the_count_at_each():
+    # scores with ties, unscored hops (-inf) and recording breaks (nan time, -inf score),
+    # runs long enough to repeat (repeat 1 s at 0.025 s hops): the one-pass count must give
+    # count_false_alarms' figure at every threshold, in any order of thresholds
+    rng = np.random.default_rng(4)
+    parts_t, parts_s = [], []
+    for n in (700, 1, 300, 1200):
+        s = np.round(rng.uniform(0, 1, n), 2)
+        s[rng.uniform(size=n) < 0.1] = -np.inf
+        s[100:160 if n > 160 else 0] = 0.995  # a long run above most thresholds
+        parts_t += [np.arange(1, n + 1) * 0.025, [np.nan]]
+        parts_s += [s, [-np.inf]]
+    t, s = np.concatenate(parts_t), np.concatenate(parts_s)
+    thr = np.r_[np.inf, rng.permutation(np.unique(s[np.isfinite(s)])), 0.9951, -1.0]
+    want = [count_false_alarms(t, s >= x, np.ones(t.shape, bool), 1.0) for x in thr]
+    got = false_alarm_counts(t, s, thr, 1.0)
+    assert got.tolist() == want
+    assert max(want) > 100 and want[0] == 0

@@ -218,6 +218,48 @@ def count_false_alarms(
     return int(starts.size + np.floor(dur / repeat_s + 1e-9).sum())
 
 
+def false_alarm_counts(t_s: NDArray, score: NDArray, thresholds: NDArray,
+                       repeat_s: float) -> NDArray[np.int64]:
+    """count_false_alarms(t_s, score >= thr, all counted, repeat_s) at every thr of
+    `thresholds`, in one pass: hops switch on in falling score order, each joining the runs
+    beside it, and the count (runs with their repeats) is read off as each threshold is
+    passed. Unscored hops carry score -inf (or nan) and never switch on. Equal to the count
+    per threshold, hundreds of times cheaper for a DET curve's thousand thresholds."""
+    t = np.asarray(t_s, dtype=float).tolist()
+    sc = np.asarray(score, dtype=float)
+    thr = np.asarray(thresholds, dtype=float)
+    order = np.argsort(-sc, kind="stable")
+    order = order[~np.isnan(sc[order])]  # nan (and the -inf tail) never switch on
+    s_sorted = sc[order].tolist()
+    order = order.tolist()
+    n = len(t)
+    left, right = list(range(n)), list(range(n))  # a run's other end, kept at its two ends
+    on = [False] * (n + 1)  # on[-1] stays False: the hop before the first
+
+    def repeats(a: int, b: int) -> int:
+        return 1 + math.floor((t[b] - t[a]) / repeat_s + 1e-9)
+
+    out = np.zeros(thr.size, np.int64)
+    total, j = 0, 0
+    for k in np.argsort(-thr, kind="stable").tolist():
+        th = float(thr[k])
+        while j < len(order) and s_sorted[j] >= th:
+            i = order[j]
+            j += 1
+            lo = hi = i
+            if on[i - 1]:
+                lo = left[i - 1]
+                total -= repeats(lo, i - 1)
+            if i + 1 < n and on[i + 1]:
+                hi = right[i + 1]
+                total -= repeats(i + 1, hi)
+            on[i] = True
+            right[lo], left[hi] = hi, lo
+            total += repeats(lo, hi)
+        out[k] = total
+    return out
+
+
 # ----------------------------------------------------------------------------- per recording
 
 
@@ -460,7 +502,7 @@ class DetCurve:
             thr, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64), ev, t, s,
             float(empty_h), cfg.fa_repeat_s, dist.astype(np.float64),
         )
-        curve.fa_count = np.array([curve.false_alarms_at(x) for x in thr], dtype=np.int64)
+        curve.fa_count = false_alarm_counts(t, s, thr, cfg.fa_repeat_s)
         fa = curve.fa_count.astype(float)
         curve.fa_per_hour = fa / empty_h if empty_h > 0 else np.full(thr.shape, math.nan)
         curve.fa_per_hour_env = np.minimum.accumulate(curve.fa_per_hour[::-1])[::-1]
