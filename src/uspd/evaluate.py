@@ -224,7 +224,7 @@ def false_alarm_counts(t_s: NDArray, score: NDArray, thresholds: NDArray,
     `thresholds`, in one pass: hops switch on in falling score order, each joining the runs
     beside it, and the count (runs with their repeats) is read off as each threshold is
     passed. Unscored hops carry score -inf (or nan) and never switch on. Equal to the count
-    per threshold, hundreds of times cheaper for a DET curve's thousand thresholds."""
+    per threshold; 5x faster for a DET curve's ~1400 thresholds over 2 M hops (stop 40)."""
     t = np.asarray(t_s, dtype=float).tolist()
     sc = np.asarray(score, dtype=float)
     thr = np.asarray(thresholds, dtype=float)

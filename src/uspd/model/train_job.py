@@ -109,10 +109,9 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
                min_major_recall: float | None = None,
                slow_paths: tuple[tuple[int, float], ...] = (), progress=None) -> None:
     """Tune the decision logic of `bundle` on val_recs (trying these evidence windows and slow
-    paths, within
-    `max_false_alarms` on the validation empty time, or with the fewest false alarms at
-    `min_major_recall`) into manifest["decision"]; says what it chose, and warns when no
-    setting met the budget (the floor)."""
+    paths, within `max_false_alarms` on the validation empty time, or with the fewest false
+    alarms at `min_major_recall`) into manifest["decision"], with a bar if `progress`; says
+    what it chose, and warns when no setting met the budget (the floor)."""
     from uspd.model.tune import tune_decision
 
     def tune(step=None):
