@@ -12,7 +12,7 @@ Features come from heldout_eval.py's cache (run it at the same --scale first); t
 runs as one torch batch per recording, as in compare_models.py.
 
     .venv/bin/python benchmarks/heldout_tail.py [--scale 6.5] [--model M.npz] [--weakest 15]
-        [--recordings 12] [--target-recall 0.99] [--startup-s 6]
+        [--recordings 12] [--target-recall 0.99] [--startup-s 6] [--clutter-null-rank 2]
 
 --startup-s: alarms that start this soon after their recording does are counted apart. Every
 simulated recording starts its front end cold (the music canceller's 3 s fit, the clutter
@@ -68,6 +68,9 @@ def main() -> None:
                     help="recordings with the most false alarms at the threshold to list")
     ap.add_argument("--startup-s", type=float, default=6.0,
                     help="alarms starting this soon after their recording's start are start-up")
+    ap.add_argument("--clutter-null-rank", type=int, default=0,
+                    help="read the features of a model without the clutter null from the caches "
+                    "of heldout_eval.py --clutter-null-rank K, as compare_models.py does")
     add_seed0_arg(ap)
     args = ap.parse_args()
     check_seed0(args.seed0)
@@ -84,7 +87,8 @@ def main() -> None:
         bundle = load_model(args.model or BUILTIN_NPZ)
     except UspdError as exc:
         sys.exit(f"error: {exc}")
-    data = heldout_items(args.scale, NeuralDetector(bundle).fe_cfg, args.cache, args.seed0)
+    data = heldout_items(args.scale, NeuralDetector(bundle).fe_cfg, args.cache, args.seed0,
+                         args.clutter_null_rank)
     todo = jobs(args.scale, args.seed0)
     items = [it for it, _ in data]
     scores = scores_of([bundle], [x for _, x in data])

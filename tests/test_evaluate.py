@@ -64,6 +64,22 @@ def test_hit_window_end_plus_grace():
     assert hit.false_alarms == [] and late.false_alarms == []
 
 
+def test_events_cut_by_the_recording_end_count_only_with_grace_left():
+    # a walk starting 20 ms before the last decision (as in the eleventh corpus's random
+    # 999904252) is left out; one starting grace_s before it is scored, hit or miss
+    t = times(10)
+    cut = make_labels([(0, 9.98, "empty"), (9.98, 10, "major")])
+    assert evaluate_recording(decisions(t), cut).events == []
+    assert evaluate_recording(decisions(t, [(10, 10)]), cut).events == []
+    kept = make_labels([(0, 9.5, "empty"), (9.5, 10, "major")])
+    (missed,) = evaluate_recording(decisions(t), kept).events
+    (hit,) = evaluate_recording(decisions(t, [(10, 10)]), kept).events
+    assert not missed.detected and hit.detected and hit.latency_s == pytest.approx(0.5)
+    # one hop later is already too late to be scored
+    late = make_labels([(0, 9.5 + HOP, "empty"), (9.5 + HOP, 10, "major")])
+    assert evaluate_recording(decisions(t), late).events == []
+
+
 def test_latency_median_and_p90():
     lab = make_labels([
         (0, 2, "empty"), (2, 4, "major"), (4, 6, "still"), (6, 8, "major"),

@@ -106,13 +106,15 @@ def score_events(
     """Hit/miss, latency and max score of each (start, end, distance_m) event.
 
     A hit is a motion decision with t in [start, end + grace_s]; latency = first such t -
-    start (>= 0). Events with no decision at all in that window (recording edges) are left out.
+    start (>= 0). Events with no decision at all in that window (recording edges) are left out,
+    and so are events starting less than grace_s before the last decision: the recording ends
+    before a detector has had the time a hit may take after any other event's end.
     """
     out = []
     for start, end, dist in events:
         lo = int(np.searchsorted(t_s, start, "left"))
         hi = int(np.searchsorted(t_s, end + grace_s + 1e-9, "right"))
-        if hi <= lo:
+        if hi <= lo or t_s[-1] < start + grace_s - 1e-9:
             continue
         hits = np.flatnonzero(motion[lo:hi])
         detected = hits.size > 0
