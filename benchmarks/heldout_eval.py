@@ -29,7 +29,8 @@ canceller (--also-periodic-cancel), which judged that stop's candidate; --seed0 
 the ninth (NINTH_SEED0), rendered with both front ends at stop 38, whose machine started
 without the earlier corpora's cached features; --seed0 999804688 on the tenth (TENTH_SEED0),
 rendered with both front ends at stop 39 to judge that stop's candidate; --seed0 999902344
-on the eleventh (ELEVENTH_SEED0), rendered with both front ends at stop 40 for that stop's.
+on the eleventh (ELEVENTH_SEED0), rendered with both front ends at stop 40 for that stop's;
+--seed0 999951172 on the twelfth (TWELFTH_SEED0), likewise at stop 41.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -91,6 +92,9 @@ TENTH_SEED0 = 999_804_688
 # The eleventh corpus (stop 40): started at the stop's second minute, before its candidate's
 # rule was written, to judge it in the same stop.
 ELEVENTH_SEED0 = 999_902_344
+# The twelfth corpus (stop 41): started at the stop's third minute, before its candidates'
+# rule was written, to judge them in the same stop.
+TWELFTH_SEED0 = 999_951_172
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -125,7 +129,7 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
                     f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth, "
                     f"{NINTH_SEED0} the ninth, {TENTH_SEED0} the tenth, {ELEVENTH_SEED0} the "
-                    "eleventh corpus; never below "
+                    f"eleventh, {TWELFTH_SEED0} the twelfth corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
 
