@@ -13,7 +13,12 @@ For each model it prints:
   corpora whose first seeds it lists: --pool 900000000,950000000,975000000 adds the third);
 - with --skip-start-s 6: everything scored without each recording's first 6 s of empty time,
   where the front end is still cold (EvalConfig.skip_start_s): the steady-state figures of a
-  device that has run for hours. Events are scored as always.
+  device that has run for hours. Events are scored as always;
+- with --bootstrap N (default 1000; 0: none): each model's 99 % figures over N resamples of
+  the recordings within each family (median and 5-95 % interval), and the share of resamples
+  where each model is below the first (`uspd.resample`; the same resamples for every model).
+  One corpus's 99 % figure rests on its ten weakest walkers; the interval says how far
+  another corpus of the same suite may put it.
 
 The network runs as one batch per recording in torch (the runtime's equations; the parity
 test bounds the difference), so a model is scored on the scale-6.5 corpus in seconds
@@ -24,6 +29,7 @@ write; a missing one is an error that says which command fills it.
     .venv/bin/python benchmarks/compare_models.py MODEL.npz [MODEL.npz ...] [--scale 6.5]
         [--recipe configs/seed1_null2.toml] [--no-validation] [--within 3,4] [--seed0 950000000]
         [--clutter-null-rank 2] [--pool [SEED0,SEED0,...]] [--skip-start-s 6]
+        [--bootstrap 1000] [--bootstrap-seed 0]
 
 A model written A.npz+B.npz is the average of the members' p_human (an ensemble; its warm-up
 is the longest member's, its hold and deployed logic the first member's, which were tuned for
@@ -128,18 +134,31 @@ def deployed_decisions(logic, item: Item, score: np.ndarray):
     return Decisions(item.t_end_s, score, logic.process(score))
 
 
-def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None) -> dict:
+def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None,
+            bootstrap: bool = False) -> dict:
     """One model's row: DET figures at RECALLS (and at 99 % of the events within each of
-    cfg.within_m), then its deployed decision, all scored by `cfg` (default the protocol)."""
-    from uspd.evaluate import EvalConfig, evaluate_corpus
-    from uspd.model.runtime import NeuralDetector
-    from uspd.model.tune import empty_family_report, held_score_report
+    cfg.within_m), then its deployed decision, all scored by `cfg` (default the protocol);
+    with `bootstrap`, also what `uspd.resample` needs to resample its 99 % figures."""
+    from uspd.detect import Decisions
+    from uspd.evaluate import EvalConfig, evaluate_corpus, evaluate_recording, report_from_results
+    from uspd.model.runtime import NeuralDetector, held_min
+    from uspd.model.tune import in_empty_family
+    from uspd.resample import tally
 
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
     hold = logic.on_hops
     cfg = cfg or EvalConfig()
-    full = held_score_report(items, scores, hold, cfg)
-    empty_rep = empty_family_report(items, scores, hold, cfg)
+    # the held score scored once per recording: held_score_report and empty_family_report's
+    # figures, from the same results
+    results = []
+    for it, sc in zip(items, scores, strict=True):
+        held = held_min(sc, hold)
+        results.append(evaluate_recording(Decisions(it.t_end_s, held, held >= 0.5), it.labels,
+                                          cfg))
+    in_family = np.array([in_empty_family(it.labels) for it in items], bool)
+    full = report_from_results(results, cfg)
+    empty_rep = report_from_results([r for r, e in zip(results, in_family, strict=True) if e],
+                                    cfg)
     points = [(f"{r:.0%}", r, None) for r in RECALLS]
     points += [(f"99% <{d:g}m", 0.99, d) for d in cfg.within_m]
     det = {}
@@ -155,7 +174,35 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None) -> di
     return {"hold": hold, "det": det, "empty_h": empty_rep.empty_h, "all_empty_h": full.empty_h,
             "major": f"{rep.major.n_detected}/{rep.major.n_events}",
             "minor_near": rep.minor_near.recall, "false_alarms": rep.false_alarms,
-            "latency_s": rep.major.latency_median_s}
+            "latency_s": rep.major.latency_median_s,
+            "tally": tally(results, full.det.thresholds, cfg.fa_repeat_s) if bootstrap else None,
+            "in_family": in_family}
+
+
+def print_bootstrap(rows: dict[str, dict], strata: list[str], n_boot: int, seed: int,
+                    recall: float = 0.99) -> None:
+    """The 99 % figures of each model over n_boot resamples of the recordings within each
+    family (uspd.resample), and how often each model is below the first in the same
+    resample."""
+    from uspd.resample import fa_per_hour_at_recall, stratified_weights
+
+    w = stratified_weights(strata, n_boot, np.random.default_rng(seed))
+    figs = {m: (fa_per_hour_at_recall(c["tally"], w, recall),
+                fa_per_hour_at_recall(c["tally"], w, recall, c["in_family"]))
+            for m, c in rows.items()}
+    print(f"bootstrap: {n_boot} resamples of the recordings within each family (seed {seed}); "
+          f"FA/h at {recall:.0%} major recall, median [5 %, 95 %], all empty / empty families; "
+          "then the share of resamples where the model is below the first one (ties apart)")
+    first = next(iter(figs.values()))
+    for m, pair in figs.items():
+        cells = "  ".join(f"{np.nanmedian(x):6.2f} [{np.nanpercentile(x, 5):6.2f}, "
+                          f"{np.nanpercentile(x, 95):6.2f}]" for x in pair)
+        paired = ""
+        if pair is not first:
+            paired = "   " + " / ".join(
+                f"below {np.mean(x < x0):.0%}, equal {np.mean(x == x0):.0%}"
+                for x, x0 in zip(pair, first, strict=True))
+        print(f"{m[-28:]:28s}{cells}{paired}")
 
 
 def use_torch(script: str) -> None:
@@ -207,6 +254,10 @@ def main() -> None:
     ap.add_argument("--skip-start-s", type=float, default=0.0,
                     help="leave each recording's first S seconds of empty time unscored (the "
                     "front end's cold start): steady-state FA/h")
+    ap.add_argument("--bootstrap", type=int, default=1000,
+                    help="resamples of the recordings within each family for an interval of "
+                    "each model's 99 %% figures and a paired comparison (0: none)")
+    ap.add_argument("--bootstrap-seed", type=int, default=0)
     add_seed0_arg(ap)
     ap.add_argument("--pool", nargs="?", const=f"{TEST_SEED0},{CONFIRM_SEED0}", default="",
                     help="also score these corpora as one, by first seed (comma-separated; "
@@ -216,6 +267,8 @@ def main() -> None:
                     "walkers, more of them there")
     args = ap.parse_args()
     check_seed0(args.seed0)
+    if args.bootstrap < 0:
+        sys.exit(f"error: --bootstrap takes a number of resamples >= 0, not {args.bootstrap}")
     try:
         args.pool = list(dict.fromkeys(  # a corpus named twice is pooled once
             check_seed0(int(x), "--pool") for x in args.pool.split(",") if x.strip()))
@@ -280,10 +333,14 @@ def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
                 cached[key] = load(fe_cfgs[m])
             data = cached[key]
             items = [it for it, _ in data]
-            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.eval_cfg)
+            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.eval_cfg,
+                              bootstrap=args.bootstrap > 0)
         if args.skip_start_s:
             title += f", without each recording's first {args.skip_start_s:g} s of empty time"
         print_table(title, rows)
+        if args.bootstrap:
+            print_bootstrap(rows, [it.family for it, _ in data], args.bootstrap,
+                            args.bootstrap_seed)
 
 
 if __name__ == "__main__":
