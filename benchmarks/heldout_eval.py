@@ -92,7 +92,7 @@ TENTH_SEED0 = 999_804_688
 # The eleventh corpus (stop 40): started at the stop's second minute, before its candidate's
 # rule was written, to judge it in the same stop.
 ELEVENTH_SEED0 = 999_902_344
-# The twelfth corpus (stop 41): started at the stop's third minute, before its candidates'
+# The twelfth corpus (stop 41): started at the stop's first minute, before its candidates'
 # rule was written, to judge them in the same stop.
 TWELFTH_SEED0 = 999_951_172
 
