@@ -294,6 +294,35 @@ def test_context_makes_minor_motion_count_after_major():
     assert np.array_equal(parts, m)
 
 
+def test_a_release_score_ends_motion_that_the_on_score_would_hold():
+    # a slow score stays high for 30 hops after the walker's last strong hop; read for the
+    # release too it holds motion on through them, while a fast release score ends it
+    # off_hops after the last strong hop; switching on reads the on score either way
+    from uspd.model.runtime import DecisionLogic
+
+    def logic():
+        return DecisionLogic(threshold=0.9, on_hops=3, context_threshold=0.9,
+                             context_hops=0, off_ratio=0.6, off_hops=4)
+
+    fast = np.r_[[0.1] * 10, [0.95] * 20, [0.1] * 60]
+    slow = np.r_[[0.1] * 10, [0.95] * 50, [0.1] * 30]
+    held = logic().process(slow)
+    released = logic().process(slow, release=fast)
+    assert np.flatnonzero(held)[[0, -1]].tolist() == [12, 62]  # off at the 4th low hop
+    assert np.flatnonzero(released)[0] == 12
+    # off at hop 33, the 4th of the fast score below 0.54; on again at hop 36, the 3rd of the
+    # slow score still at 0.95, and off again 4 hops later: a slow score held above the
+    # on-threshold flickers the output; one that falls under it no longer switches it on
+    assert not released[33] and released[36] and not released[40] and not released[61:].any()
+    assert released.sum() < held.sum()
+    rng = np.random.default_rng(4)
+    lg = logic()
+    both = np.stack([slow, fast], axis=1)
+    parts = in_random_blocks(lambda b: lg.process(b[:, 0], release=b[:, 1]), both, rng,
+                             [0, 1, 3, 17])
+    assert np.array_equal(parts, released)
+
+
 def test_quiet_blocks_skip_the_hop_loop_without_changing_a_decision():
     # the logic passes a block under both on-thresholds in one step; fed in random blocks
     # (most of them quiet) it must decide as one pass through the hop loop, context included

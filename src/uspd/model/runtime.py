@@ -579,7 +579,10 @@ class DecisionLogic:
         self._below = 0
         self._since_motion = 1 << 30  # hops since motion was last on
 
-    def process(self, score: NDArray) -> NDArray[np.bool_]:
+    def process(self, score: NDArray, release: NDArray | None = None) -> NDArray[np.bool_]:
+        """Motion per hop of `score`. release: the per-hop score the off rule reads in place
+        of `score` (e.g. the fast path of a two-path score, so that a slow path may switch
+        motion on but does not hold it on); None: `score`."""
         out = np.zeros(score.shape[0], bool)
         if (not self.motion and score.size
                 and score.max() < min(self.threshold, self.context_threshold)):
@@ -587,6 +590,7 @@ class DecisionLogic:
             self._above = 0
             self._since_motion += score.size
             return out
+        rel = (score if release is None else release).tolist()
         for i, s in enumerate(score.tolist()):
             in_context = self._since_motion <= self.context_hops
             on_thr = self.context_threshold if in_context else self.threshold
@@ -595,7 +599,7 @@ class DecisionLogic:
                 if self._above >= (1 if in_context else self.on_hops):
                     self.motion, self._below = True, 0
             else:
-                self._below = self._below + 1 if s < on_thr * self.off_ratio else 0
+                self._below = self._below + 1 if rel[i] < on_thr * self.off_ratio else 0
                 if self._below >= self.off_hops:
                     self.motion, self._above = False, 0
             self._since_motion = 0 if self.motion else self._since_motion + 1
