@@ -139,22 +139,17 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None,
     """One model's row: DET figures at RECALLS (and at 99 % of the events within each of
     cfg.within_m), then its deployed decision, all scored by `cfg` (default the protocol);
     with `bootstrap`, also what `uspd.resample` needs to resample its 99 % figures."""
-    from uspd.detect import Decisions
-    from uspd.evaluate import EvalConfig, evaluate_corpus, evaluate_recording, report_from_results
-    from uspd.model.runtime import NeuralDetector, held_min
-    from uspd.model.tune import in_empty_family
+    from uspd.evaluate import EvalConfig, evaluate_corpus, report_from_results
+    from uspd.model.runtime import NeuralDetector
+    from uspd.model.tune import held_score_results, in_empty_family
     from uspd.resample import tally
 
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
     hold = logic.on_hops
     cfg = cfg or EvalConfig()
-    # the held score scored once per recording: held_score_report and empty_family_report's
-    # figures, from the same results
-    results = []
-    for it, sc in zip(items, scores, strict=True):
-        held = held_min(sc, hold)
-        results.append(evaluate_recording(Decisions(it.t_end_s, held, held >= 0.5), it.labels,
-                                          cfg))
+    # each recording scored once: the whole corpus's and the empty families' figures (as
+    # held_score_report and empty_family_report give them) come from the same results
+    results = held_score_results(items, scores, hold, cfg)
     in_family = np.array([in_empty_family(it.labels) for it in items], bool)
     full = report_from_results(results, cfg)
     empty_rep = report_from_results([r for r, e in zip(results, in_family, strict=True) if e],

@@ -35,7 +35,14 @@ import numpy as np
 
 from uspd.detect import Decisions
 from uspd.errors import ConfigError
-from uspd.evaluate import EvalConfig, Report, evaluate_corpus
+from uspd.evaluate import (
+    EvalConfig,
+    RecordingResult,
+    Report,
+    evaluate_corpus,
+    evaluate_recording,
+    report_from_results,
+)
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
 from uspd.model.runtime import (
@@ -146,15 +153,21 @@ class TunedDecision:
         return out
 
 
-def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int,
-                      cfg: EvalConfig | None = None) -> Report:
-    """Corpus report (with DET curve) of p_human held over `hold` hops, the detector's
-    reported score, as the score of each recording (scored by `cfg`, default the protocol)."""
-    items = []
+def held_score_results(recs: Sequence[Recording], scores: Sequence, hold: int,
+                       cfg: EvalConfig | None = None) -> list[RecordingResult]:
+    """Each recording scored (by `cfg`, default the protocol) with p_human held over `hold`
+    hops, the detector's reported score, as its score."""
+    out = []
     for r, sc in zip(recs, scores, strict=True):
         held = held_min(sc, hold)
-        items.append((Decisions(r.t_end_s, held, held >= 0.5), r.labels))
-    return evaluate_corpus(items, cfg)
+        out.append(evaluate_recording(Decisions(r.t_end_s, held, held >= 0.5), r.labels, cfg))
+    return out
+
+
+def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int,
+                      cfg: EvalConfig | None = None) -> Report:
+    """Corpus report (with DET curve) of held_score_results."""
+    return report_from_results(held_score_results(recs, scores, hold, cfg), cfg)
 
 
 def weakest_major_segments(recs: Sequence[Recording], scores: Sequence, hold: int,
