@@ -30,7 +30,8 @@ the ninth (NINTH_SEED0), rendered with both front ends at stop 38, whose machine
 without the earlier corpora's cached features; --seed0 999804688 on the tenth (TENTH_SEED0),
 rendered with both front ends at stop 39 to judge that stop's candidate; --seed0 999902344
 on the eleventh (ELEVENTH_SEED0), rendered with both front ends at stop 40 for that stop's;
---seed0 999951172 on the twelfth (TWELFTH_SEED0), likewise at stop 41.
+--seed0 999951172 on the twelfth (TWELFTH_SEED0), likewise at stop 41; --seed0 999975586 on
+the thirteenth (THIRTEENTH_SEED0), started at the end of stop 41 for the next candidate.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -95,6 +96,9 @@ ELEVENTH_SEED0 = 999_902_344
 # The twelfth corpus (stop 41): started at the stop's first minute, before its candidates'
 # rule was written, to judge them in the same stop.
 TWELFTH_SEED0 = 999_951_172
+# The thirteenth corpus (end of stop 41): started once the stop's candidate had its verdict,
+# before any later candidate existed.
+THIRTEENTH_SEED0 = 999_975_586
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -129,7 +133,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
                     f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth, "
                     f"{NINTH_SEED0} the ninth, {TENTH_SEED0} the tenth, {ELEVENTH_SEED0} the "
-                    f"eleventh, {TWELFTH_SEED0} the twelfth corpus; never below "
+                    f"eleventh, {TWELFTH_SEED0} the twelfth, {THIRTEENTH_SEED0} the thirteenth "
+                    "corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
 
