@@ -108,21 +108,28 @@ def validation_items(recipe_path: str, fe_cfg) -> list[tuple[Item, np.ndarray]]:
                                                                                strict=True)]
 
 
+def class_probabilities_of(bundles: list, feats: list[np.ndarray]) -> list[np.ndarray]:
+    """Per recording, the class probabilities averaged over all networks of `bundles` (one
+    bundle: its own), torch batch, each network run from the recording's start."""
+    from uspd.model.net import DopplerTCN
+    from uspd.model.runtime import softmax
+    from uspd.model.train import predict
+
+    nets = [DopplerTCN.from_weights(arch, w) for b in bundles for arch, w in b.networks()]
+    return [np.mean([softmax(predict(net, x)) for net in nets], axis=0) for x in feats]
+
+
 def scores_of(bundles: list, feats: list[np.ndarray]) -> list[np.ndarray]:
     """Per-hop score the decision reads as NeuralDetector makes it (p_human, 0 during the
     warm-up, or its mean evidence over the manifest's evidence_hops, or its slow path), torch
     batch; of several bundles or an ensemble, of the class probabilities averaged over all
     their networks (0 until the longest receptive field is filled), as the ensemble runtime
     averages them; the score path is the first bundle's."""
-    from uspd.model.net import DopplerTCN
-    from uspd.model.runtime import NeuralDetector, decision_scores, softmax
-    from uspd.model.train import predict
+    from uspd.model.runtime import NeuralDetector, decision_scores
 
-    nets = [DopplerTCN.from_weights(arch, w) for b in bundles for arch, w in b.networks()]
     warm_up = max(b.receptive_field_hops for b in bundles)
     path = NeuralDetector(bundles[0]).path
-    return [decision_scores(np.mean([softmax(predict(net, x)) for net in nets], axis=0),
-                            warm_up, path=path) for x in feats]
+    return [decision_scores(p, warm_up, path=path) for p in class_probabilities_of(bundles, feats)]
 
 
 def deployed_decisions(logic, item: Item, score: np.ndarray):

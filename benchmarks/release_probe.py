@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from compare_models import heldout_items, use_torch
+from compare_models import class_probabilities_of, heldout_items, use_torch
 from heldout_eval import check_seed0
 
 
@@ -47,9 +47,7 @@ def main() -> None:
     from uspd.detect import Decisions
     from uspd.errors import UspdError
     from uspd.evaluate import evaluate_corpus
-    from uspd.model.net import DopplerTCN
-    from uspd.model.runtime import NeuralDetector, ScorePath, decision_scores, load_model, softmax
-    from uspd.model.train import predict
+    from uspd.model.runtime import NeuralDetector, ScorePath, decision_scores, load_model
 
     try:
         bundle = load_model(args.model)
@@ -58,7 +56,6 @@ def main() -> None:
     det = NeuralDetector(bundle)
     if not det.path.slow_hops:
         sys.exit(f"error: {args.model} has no slow path in its decision (slow_hops)")
-    nets = [DopplerTCN.from_weights(arch, w) for arch, w in bundle.networks()]
     warm = bundle.receptive_field_hops
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.model}: "
           f"{det.path}, {det.logic.threshold:g} over {det.logic.on_hops} hops")
@@ -66,8 +63,8 @@ def main() -> None:
     for seed0 in seeds:
         data = heldout_items(args.scale, det.fe_cfg, args.cache, seed0, args.clutter_null_rank)
         rows = {"release on the two-path score": [], "release on the fast path": []}
-        for item, x in data:
-            probs = np.mean([softmax(predict(net, x)) for net in nets], axis=0)
+        probs_all = class_probabilities_of([bundle], [x for _, x in data])
+        for (item, _), probs in zip(data, probs_all, strict=True):
             two_path = decision_scores(probs, warm, path=det.path)
             fast = decision_scores(probs, warm, path=ScorePath(1))
             for name, release in zip(rows, (None, fast), strict=True):

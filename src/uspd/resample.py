@@ -89,9 +89,9 @@ def fa_per_hour_at_recall(t: CorpusTally, weights: NDArray, target_recall: float
     need = np.maximum(1, np.ceil(target_recall * total - 1e-9))
     out = np.full(w.shape[0], math.nan)
     fa = w @ t.fa_counts  # (n_boot, n_thresholds) false alarms over all recordings
-    mask = np.ones(t.empty_h.shape, bool) if counted is None else np.asarray(counted, bool)
-    fa_counted = (w * mask) @ t.fa_counts
-    hours = (w * mask) @ t.empty_h
+    w_counted = w if counted is None else w * np.asarray(counted, bool)
+    fa_counted = fa if counted is None else w_counted @ t.fa_counts
+    hours = w_counted @ t.empty_h
     desc = t.thresholds[::-1]  # increasing, for searchsorted
     for b in range(w.shape[0]):
         if total[b] == 0 or need[b] > total[b]:
