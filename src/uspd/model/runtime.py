@@ -55,6 +55,7 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 # left out (stop 37 found periodic_cancel missing from a hand-kept list)
 FEATURE_KEYS = tuple(f.name for f in fields(FrontEndConfig))
 DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
+RELEASES = ("score", "fast")  # what the off rule may read (ScorePath.release)
 # front-end settings that models from before the setting existed were trained with
 FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0,
                   "clutter_null_rank": 0, "clutter_null_tau_s": 10.0,
@@ -213,13 +214,23 @@ class ScorePath:
     the two-path score max(p_human, mean_evidence over slow_hops hops + slow_shift nats): a
     strong hop fires as fast as p_human alone, a far walker's weak but steady hops fire on the
     slow path, a fan's short strong bursts average away in it. Not both (ConfigError).
+    release "fast" (with a window): the off rule reads p_human per hop instead of that score,
+    so a window may switch motion on but does not hold it on after a walker has gone (stop 41:
+    every deployed false alarm of the slow path began 1.5 s after a walker left).
     """
 
     evidence_hops: int = 1
     slow_hops: int = 0  # 0: no slow path
     slow_shift: float = 0.0  # nats added to the slow path's mean log-odds
+    release: str = "score"  # what the off rule reads: "score" (this path's) or "fast" (p_human)
 
     def __post_init__(self) -> None:
+        if self.release not in RELEASES:
+            raise ConfigError(f"decision: release must be one of {', '.join(RELEASES)}, not "
+                              f"{self.release!r}")
+        if self.release == "fast" and self.window == 1:
+            raise ConfigError('decision: release "fast" needs an evidence window or a slow '
+                              "path (p_human per hop is already the fast path)")
         if self.evidence_hops < 1 or self.slow_hops < 0 or self.slow_hops == 1:
             raise ConfigError(f"decision: need evidence_hops >= 1 and slow_hops 0 (none) or "
                               f">= 2, not {self.evidence_hops} and {self.slow_hops}")
@@ -235,10 +246,12 @@ class ScorePath:
         return max(self.evidence_hops, self.slow_hops, 1)
 
     def label(self) -> str:
-        """How reports name it: 'p_human', 'evidence 8' or 'slow 48 +1.0'."""
+        """How reports name it: 'p_human', 'evidence 8', 'slow 48 +1.0' (+ ' release fast')."""
         if self.slow_hops:
-            return f"slow {self.slow_hops} {self.slow_shift:+.1f}"
-        return f"evidence {self.evidence_hops}" if self.evidence_hops > 1 else "p_human"
+            name = f"slow {self.slow_hops} {self.slow_shift:+.1f}"
+        else:
+            name = f"evidence {self.evidence_hops}" if self.evidence_hops > 1 else "p_human"
+        return name + (" release fast" if self.release == "fast" else "")
 
     def initial_state(self) -> NDArray[np.float64]:
         """The log-odds before a stream (the warm-up's)."""
@@ -256,6 +269,12 @@ class ScorePath:
         if self.slow_hops:
             score = np.maximum(_warm(p_human(probs), warm_hops), score)
         return score, before
+
+    def release_scores(self, probs: NDArray, warm_hops: int) -> NDArray[np.float64] | None:
+        """The per-hop score the off rule reads in place of `scores` (release "fast": p_human,
+        0 during the warm-up), or None (it reads `scores`). Stateless: any split of a stream
+        gives the same."""
+        return _warm(p_human(probs), warm_hops) if self.release == "fast" else None
 
 
 def _warm(score: NDArray, warm_hops: int) -> NDArray[np.float64]:
@@ -556,6 +575,8 @@ class NeuralConfig:
     slow_hops: int | None = None  # ... or max(p_human, a slow path over this many hops) ...
     slow_shift: float | None = None  # ... shifted by this many nats (ScorePath; None: the
     # manifest's, else 0 = no slow path)
+    release: str | None = None  # what the off rule reads: "score" or "fast" (ScorePath; None:
+    # the manifest's, else "score")
 
 
 class DecisionLogic:
@@ -612,7 +633,7 @@ class NeuralDetector:
 
     The decision reads p_human per hop, or with `evidence_hops` > 1 (the manifest's decision)
     mean_evidence: p_human of the mean log-odds over that many hops, or with `slow_hops` the
-    two-path score (ScorePath).
+    two-path score (ScorePath); with `release` "fast" its off rule reads p_human per hop.
     score = that, sustained: its minimum over the last `score_hops` hops (default on_hops),
     i.e. the statistic the strict on-rule compares with its threshold, so that a threshold
     sweep over the score (DET curve) sweeps the detector's own rule rather than single-hop
@@ -672,8 +693,10 @@ class NeuralDetector:
         self.score_hops = self.logic.on_hops if score_hops is None else int(score_hops)
         if self.score_hops < 1:
             raise ConfigError(f"neural score_hops must be >= 1, not {self.score_hops}")
+        release = self.cfg.release if self.cfg.release is not None else decision.get(
+            "release", "score")
         self.path = ScorePath(int(pick("evidence_hops", 1)), int(pick("slow_hops", 0)),
-                              pick("slow_shift", 0.0))
+                              pick("slow_shift", 0.0), release)
         self.evidence_hops = self.path.evidence_hops
         self.net = bundle.network()
         self.reset()
@@ -714,7 +737,7 @@ class NeuralDetector:
         warm = warm_up - self._hops_seen
         self._hops_seen += probs.shape[0]
         score, self._evidence = self.path.scores(probs, warm, self._evidence)
-        motion = self.logic.process(score)
+        motion = self.logic.process(score, self.path.release_scores(probs, warm))
         score = self._sustained(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")
         kind = np.where(probs[:, i_major] >= probs[:, i_minor], "major", "minor")

@@ -9,7 +9,7 @@ from typing import Any
 
 from uspd.errors import ConfigError
 from uspd.model.dataset import AugmentConfig
-from uspd.model.runtime import CLASSES, Arch
+from uspd.model.runtime import CLASSES, RELEASES, Arch
 from uspd.model.tune import (
     SCOPES,
     check_evidence_hops,
@@ -39,6 +39,9 @@ class TrainConfig:
     # two-path scores the tuner tries beside those windows, as [window hops, shift nats]:
     # max(p_human, the mean evidence over the window + shift) (runtime.ScorePath; stop 40)
     slow_paths: tuple[tuple[int, float], ...] = ()
+    # what those slow paths' off rule reads: "score" (the two-path score) or "fast" (p_human
+    # per hop, so the slow path switches motion on but does not hold it; stop 42)
+    slow_release: str = "score"
     # the decision tuner's budget: at most this many false alarms on the validation set's
     # empty time (1 in the 4.96 h of the shipped recipe's; more validation hours, more budget)
     tune_false_alarms: int = 1
@@ -96,6 +99,9 @@ class TrainConfig:
             raise ConfigError("train: members must be >= 1")
         check_evidence_hops(self.evidence_hops, "train: evidence_hops")
         check_slow_paths(self.slow_paths, "train: slow_paths")
+        if self.slow_release not in RELEASES:
+            raise ConfigError(f"train: slow_release must be one of {', '.join(RELEASES)}, not "
+                              f"{self.slow_release!r}")
         if self.tune_false_alarms < 0:
             raise ConfigError("train: tune_false_alarms must be >= 0")
         check_min_major_recall(self.tune_min_major_recall, "train: tune_min_major_recall")

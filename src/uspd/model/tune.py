@@ -2,27 +2,27 @@
 
 The network's class probabilities are computed once per recording; the score the decision
 reads is p_human (zero during the warm-up hops, as NeuralDetector reports it), or the mean
-evidence (runtime.mean_evidence) over evidence_hops hops, or the two-path score of a slow path
-(runtime.ScorePath: max(p_human, the mean evidence over slow_hops hops + slow_shift nats)).
-Each evidence window and slow path is a score path, tried alike. Decision settings are
-scored with uspd.evaluate, in three stages: (0) for each score path, the hold, on_hops: the
-detector reports its score held over on_hops, and the issue's headline figure is that score's
-FA/h at 99 % major recall (a threshold sweep), so the hold with the fewest validation FA/h
-there is kept (ties: the shorter, faster one); paths worse there than p_human per hop
-(window 1) are dropped; (1) for each path the strict rule with its hold, threshold x off rule
-(every hold, if none of these meets the false-alarm budget), and the path whose best setting
-ranks highest (ties: the lower stage-0 figure, then the shorter window, the lesser shift);
-(2) the best of those
-with each context period and context threshold added. Rule in (1) and (2): among settings
-with at most `max_false_alarms` on the validation empty time, the highest major recall, then
-minor recall within 2 m, then the fewest false alarms, then the higher threshold; or, with a
-recall floor (`min_major_recall`, walker parity with another model), among settings reaching
-that major recall on validation, the fewest false alarms, then the highest major recall, minor
-recall within 2 m, the higher threshold. Stage 1 ranks
-windows by the deployed decision, not by stage 0's figure: far out on the DET curve, where a
-deployed setting lives, a long window can lose what it gains at 99 % (stop 33). det_recall=None
-skips stage 0 and searches every hold in stage 1 on the first window (the tuner before stage 0
-existed).
+evidence (runtime.mean_evidence) over evidence_hops hops, or the two-path score of a slow
+path (runtime.ScorePath: max(p_human, the mean evidence over slow_hops hops + slow_shift
+nats)). Each evidence window and slow path is a score path, tried alike; with slow_release
+"fast" the slow paths' deployed settings end motion on p_human per hop (ScorePath.release).
+Decision settings are scored with uspd.evaluate, in three stages: (0) for each score path,
+the hold, on_hops: the detector reports its score held over on_hops, and the issue's
+headline figure is that score's FA/h at 99 % major recall (a threshold sweep), so the hold
+with the fewest validation FA/h there is kept (ties: the shorter, faster one); paths worse
+there than p_human per hop (window 1) are dropped; (1) for each path the strict rule with
+its hold, threshold x off rule (every hold, if none of these meets the false-alarm budget),
+and the path whose best setting ranks highest (ties: the lower stage-0 figure, then the
+shorter window, the lesser shift); (2) the best of those with each context period and
+context threshold added. Rule in (1) and (2): among settings with at most `max_false_alarms`
+on the validation empty time, the highest major recall, then minor recall within 2 m, then
+the fewest false alarms, then the higher threshold; or, with a recall floor
+(`min_major_recall`, walker parity with another model), among settings reaching that major
+recall on validation, the fewest false alarms, then the highest major recall, minor recall
+within 2 m, the higher threshold. Stage 1 ranks windows by the deployed decision, not by
+stage 0's figure: far out on the DET curve, where a deployed setting lives, a long window
+can lose what it gains at 99 % (stop 33). det_recall=None skips stage 0 and searches every
+hold in stage 1 on the first window (the tuner before stage 0 existed).
 """
 
 from __future__ import annotations
@@ -120,18 +120,20 @@ class TunedDecision:
     min_major_recall: float | None = None  # the recall floor it was tuned with, if any
     slow_hops: int = 0  # the two-path score's slow window (ScorePath; 0: none) ...
     slow_shift: float = 0.0  # ... and its shift (nats)
+    release: str = "score"  # what the off rule reads (ScorePath.release)
     # stage 0 with slow paths tried: each path's label -> the fewest FA/h at det_recall
     det_fa_by_path: dict[str, float] | None = None
 
     @property
     def path(self) -> ScorePath:
-        return ScorePath(self.evidence_hops, self.slow_hops, self.slow_shift)
+        return ScorePath(self.evidence_hops, self.slow_hops, self.slow_shift, self.release)
 
     def manifest(self) -> dict:
         out = {"threshold": self.threshold, "on_hops": self.on_hops,
                "evidence_hops": self.evidence_hops,
                **({"slow_hops": self.slow_hops, "slow_shift": self.slow_shift}
                   if self.slow_hops else {}),
+               **({"release": self.release} if self.release != "score" else {}),
                "context_s": self.context_s, "context_threshold": self.context_threshold,
                "off_ratio": self.off_ratio, "off_s": self.off_s,
                "validation": {"major_recall": _measured(self.major_recall),
@@ -263,21 +265,25 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                   hop_s: float = 0.025, det_recall: float | None = DET_RECALL,
                   det_scope: str = "all", evidence_hops: Sequence[int] = (1,),
                   min_major_recall: float | None = None,
-                  slow_paths: Sequence[tuple[int, float]] = (),
+                  slow_paths: Sequence[tuple[int, float]] = (), slow_release: str = "score",
                   progress: Callable[[int, int], None] | None = None) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
     empty time stage 0 counts false alarms on (SCOPES); evidence_hops: the evidence windows
     to try (without stage 0, det_recall None, only the first); slow_paths: (window hops,
     shift nats) of the two-path scores to try beside them (ScorePath), as the windows are;
+    slow_release: what the off rule of those reads (ScorePath.release: "fast", p_human per hop);
     min_major_recall: a recall floor in place of the false-alarm budget (None: the budget,
     max_false_alarms); progress(done, total): called as the score paths are searched."""
     evidence_hops = check_evidence_hops(evidence_hops, "evidence_hops")
     slow_paths = check_slow_paths(slow_paths, "slow_paths")
     floor = check_min_major_recall(min_major_recall, "min_major_recall")
     probs = class_probabilities(bundle, recs)
-    paths = [ScorePath(e) for e in evidence_hops] + [ScorePath(1, w, d) for w, d in slow_paths]
+    paths = [ScorePath(e) for e in evidence_hops] + [ScorePath(1, w, d, slow_release)
+                                                     for w, d in slow_paths]
     paths = list(dict.fromkeys(paths[:1] if det_recall is None else paths))
     scores = {e: deployed_scores(bundle, recs, probs=probs, path=e) for e in paths}
+    warm = bundle.receptive_field_hops
+    releases = {e: [e.release_scores(p, warm) for p in probs] for e in paths}
     det_fa: dict[ScorePath, dict[int, float]] = {}
     first_hold: dict[ScorePath, tuple[int, ...]] = {e: ON_HOPS for e in paths}
     stage0: dict[ScorePath, tuple[float, float]] = {e: (0.0, 0.0) for e in paths}
@@ -305,15 +311,16 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                              det_fa_per_hour=det_fa.get(e), evidence_hops=e.evidence_hops,
                              det_fa_by_evidence=by_evidence, min_major_recall=floor,
                              slow_hops=e.slow_hops, slow_shift=e.slow_shift,
+                             release=e.release,
                              det_fa_by_path=by_path)
 
     def score(e: ScorePath, thr: float, on_hops: int, ctx_s: float, ctx_thr: float,
               off_ratio: float, off_s: float) -> tuple | None:
         items = []
-        for r, sc in zip(recs, scores[e], strict=True):
+        for r, sc, rel in zip(recs, scores[e], releases[e], strict=True):
             logic = DecisionLogic(thr, on_hops, ctx_thr, round(ctx_s / hop_s), off_ratio,
                                   max(1, round(off_s / hop_s)))
-            items.append((Decisions(r.t_end_s, sc, logic.process(sc)), r.labels))
+            items.append((Decisions(r.t_end_s, sc, logic.process(sc, rel)), r.labels))
         rep = evaluate_corpus(items, with_det=False)
         if floor is None:
             if rep.false_alarms > max_false_alarms:
