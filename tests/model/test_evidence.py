@@ -90,7 +90,8 @@ class Fixed:
         self.i = 0
 
 
-@pytest.mark.parametrize("path", [{"evidence_hops": 6}, {"slow_hops": 6, "slow_shift": 1.5}])
+@pytest.mark.parametrize("path", [{"evidence_hops": 6}, {"slow_hops": 6, "slow_shift": 1.5},
+                                  {"slow_hops": 6, "slow_shift": 1.5, "release": "fast"}])
 def test_detector_reads_the_manifests_score_path_in_any_blocks(path):
     bundle = load_model(WEIGHTS_DIR / "default.npz")
     manifest = {**bundle.manifest, "decision": {**bundle.manifest["decision"], **path,
@@ -124,6 +125,12 @@ def test_detector_reads_the_manifests_score_path_in_any_blocks(path):
     on = np.flatnonzero(whole.motion)
     assert on.size and np.all(evidence[on[0] - 1:on[0] + 1] >= 0.9)  # 2 hops above, first
     assert not np.any(held_min(evidence, 2)[:on[0]] >= 0.9)
+    # the off rule reads p_human per hop with release "fast", else the path's own score
+    fast = p_human(softmax(logits))
+    fast[:warm] = 0.0
+    for release, want_same in ((None, "release" not in path), (fast, "release" in path)):
+        det.logic.reset()
+        assert np.array_equal(det.logic.process(evidence, release), whole.motion) == want_same
     det.reset()
     edges = [0, 1, 7, 7, 160, 161, 300, n]
     parts = [det.process(blk(a, b)) for a, b in itertools.pairwise(edges)]
@@ -157,7 +164,8 @@ def test_slow_path_is_the_larger_of_p_human_and_the_shifted_window_in_any_blocks
 
 @pytest.mark.parametrize("bad", [dict(slow_hops=1), dict(slow_hops=-2), dict(evidence_hops=0),
                                  dict(evidence_hops=4, slow_hops=8), dict(slow_shift=1.0),
-                                 dict(slow_hops=8, slow_shift=float("inf"))])
+                                 dict(slow_hops=8, slow_shift=float("inf")),
+                                 dict(slow_hops=8, release="slow"), dict(release="fast")])
 def test_score_paths_that_cannot_be_run_are_config_errors(bad):
     with pytest.raises(ConfigError, match="decision"):
         ScorePath(**bad)

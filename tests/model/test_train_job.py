@@ -108,6 +108,11 @@ def test_recipe_rejects_unknown_keys_and_test_seeds(tmp_path):
             load_recipe(bad)
     bad.write_text("[train]\nslow_paths = [[48, 1], [80, 2.5]]\n")
     assert load_recipe(bad).train.slow_paths == ((48, 1.0), (80, 2.5))
+    bad.write_text('[train]\nslow_release = "slow"\n')
+    with pytest.raises(ConfigError, match="slow_release"):
+        load_recipe(bad)
+    rel = Path(__file__).parents[2] / "configs/candidate_slow_rel_par.toml"
+    assert load_recipe(rel).train.slow_release == "fast"
     bad.write_text("[train]\ntune_false_alarms = -1\n")
     with pytest.raises(ConfigError, match="tune_false_alarms"):
         load_recipe(bad)

@@ -279,3 +279,32 @@ def test_progress_counts_the_score_paths_searched():
     tune_decision(net, [rec], det_recall=1.0, slow_paths=((8, 1.0),),
                   progress=lambda i, n: calls.append((i, n)))
     assert calls == [(1, 2), (2, 2)]
+
+
+def test_a_slow_path_released_on_the_fast_path_drops_its_hold_after_walkers():
+    # faint_walkers_and_flickers with each walker's score lingering at 0.7 for 2 s after it
+    # leaves (past the 1.5 s grace). The slow path (8 hops, +1 nat) finds the faint walkers
+    # (module test above) but reads the linger at sigmoid(logit(0.7) + 1) = 0.864, above any
+    # off level of a threshold in (0.978, 0.9906] (0.8 x 0.99 = 0.792), so it holds motion
+    # into the scored empty time after every walker; p_human per hop (0.7) falls below it.
+    # Released on the fast path, the slow path finds all 13 with no false alarm; released on
+    # its own score it cannot have both
+    net, rec = faint_walkers_and_flickers()
+    p = net.network().p.copy()
+    walking = np.zeros(p.size, bool)
+    for seg in (g for g in rec.labels.segments if g.label == "major"):
+        walking[round(seg.start / HOP):round(seg.end / HOP)] = True
+    after = np.flatnonzero(walking[:-1] & ~walking[1:]) + 1  # first hop after each walker
+    for i in after:
+        p[i:i + 80] = 0.7
+    net, rec = scored_recording(p, rec.labels.segments)
+    kw = dict(max_false_alarms=0, det_recall=1.0, slow_paths=((8, 1.0),))
+    held = tune_decision(net, [rec], **kw)
+    released = tune_decision(net, [rec], slow_release="fast", **kw)
+    assert held.major_recall < 1.0
+    assert (released.slow_hops, released.slow_shift, released.release) == (8, 1.0, "fast")
+    assert released.major_recall == 1.0 and released.false_alarms == 0
+    assert released.manifest()["release"] == "fast" and "release" not in held.manifest()
+    assert released.path.label() == "slow 8 +1.0 release fast"
+    with pytest.raises(ConfigError, match="release"):
+        tune_decision(net, [rec], slow_release="slow", **kw)
