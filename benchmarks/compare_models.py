@@ -119,33 +119,40 @@ def class_probabilities_of(bundles: list, feats: list[np.ndarray]) -> list[np.nd
     return [np.mean([softmax(predict(net, x)) for net in nets], axis=0) for x in feats]
 
 
-def scores_of(bundles: list, feats: list[np.ndarray]) -> list[np.ndarray]:
-    """Per-hop score the decision reads as NeuralDetector makes it (p_human, 0 during the
-    warm-up, or its mean evidence over the manifest's evidence_hops, or its slow path), torch
-    batch; of several bundles or an ensemble, of the class probabilities averaged over all
-    their networks (0 until the longest receptive field is filled), as the ensemble runtime
-    averages them; the score path is the first bundle's."""
+def scores_of(bundles: list, feats: list[np.ndarray]
+              ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """Per recording, the per-hop score the decision reads as NeuralDetector makes it
+    (p_human, 0 during the warm-up, or its mean evidence over the manifest's evidence_hops, or
+    its slow path), and what its off rule reads (None: that score; with release "fast",
+    p_human), torch batch; of several bundles or an ensemble, of the class probabilities
+    averaged over all their networks (0 until the longest receptive field is filled), as the
+    ensemble runtime averages them; the score path is the first bundle's."""
     from uspd.model.runtime import NeuralDetector, decision_scores
 
     warm_up = max(b.receptive_field_hops for b in bundles)
     path = NeuralDetector(bundles[0]).path
-    return [decision_scores(p, warm_up, path=path) for p in class_probabilities_of(bundles, feats)]
+    probs = class_probabilities_of(bundles, feats)
+    return ([decision_scores(p, warm_up, path=path) for p in probs],
+            [path.release_scores(p, warm_up) for p in probs])
 
 
-def deployed_decisions(logic, item: Item, score: np.ndarray):
+def deployed_decisions(logic, item: Item, score: np.ndarray,
+                       release: np.ndarray | None = None):
     """The deployed decision logic (`NeuralDetector(bundle).logic`, built from the manifest)
-    run afresh over one recording's per-hop p_human, as the detector does while streaming."""
+    run afresh over one recording's per-hop score (and the score its off rule reads, if not
+    that one), as the detector does while streaming."""
     from uspd.detect import Decisions
 
     logic.reset()
-    return Decisions(item.t_end_s, score, logic.process(score))
+    return Decisions(item.t_end_s, score, logic.process(score, release))
 
 
 def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None,
-            bootstrap: bool = False) -> dict:
+            bootstrap: bool = False, releases: list | None = None) -> dict:
     """One model's row: DET figures at RECALLS (and at 99 % of the events within each of
-    cfg.within_m), then its deployed decision, all scored by `cfg` (default the protocol);
-    with `bootstrap`, also what `uspd.resample` needs to resample its 99 % figures."""
+    cfg.within_m), then its deployed decision (its off rule reading `releases`, scores_of's
+    second list, if given), all scored by `cfg` (default the protocol); with `bootstrap`, also
+    what `uspd.resample` needs to resample its 99 % figures."""
     from uspd.evaluate import EvalConfig, evaluate_corpus, report_from_results
     from uspd.model.runtime import NeuralDetector
     from uspd.model.tune import held_score_results, in_empty_family
@@ -170,8 +177,9 @@ def compare(bundle, items: list[Item], scores: list[np.ndarray], cfg=None,
                      "fa_per_hour": op.fa_per_hour if op else None,
                      "empty_fa_per_hour": empty_rep.fa_per_hour_at(op.threshold)
                      if op and empty_rep.empty_h else None}
-    deployed = [(deployed_decisions(logic, it, sc), it.labels)
-                for it, sc in zip(items, scores, strict=True)]
+    releases = releases or [None] * len(items)
+    deployed = [(deployed_decisions(logic, it, sc, rel), it.labels)
+                for it, sc, rel in zip(items, scores, releases, strict=True)]
     rep = evaluate_corpus(deployed, cfg, with_det=False)
     return {"hold": hold, "det": det, "empty_h": empty_rep.empty_h, "all_empty_h": full.empty_h,
             "major": f"{rep.major.n_detected}/{rep.major.n_events}",
@@ -335,8 +343,9 @@ def run_all(args: argparse.Namespace, bundles: dict, fe_cfgs: dict) -> None:
                 cached[key] = load(fe_cfgs[m])
             data = cached[key]
             items = [it for it, _ in data]
-            rows[m] = compare(b[0], items, scores_of(b, [x for _, x in data]), args.eval_cfg,
-                              bootstrap=args.bootstrap > 0)
+            scores, releases = scores_of(b, [x for _, x in data])
+            rows[m] = compare(b[0], items, scores, args.eval_cfg,
+                              bootstrap=args.bootstrap > 0, releases=releases)
         if args.skip_start_s:
             title += f", without each recording's first {args.skip_start_s:g} s of empty time"
         print_table(title, rows)

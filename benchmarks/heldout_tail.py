@@ -91,7 +91,7 @@ def main() -> None:
                          args.clutter_null_rank)
     todo = jobs(args.scale, args.seed0)
     items = [it for it, _ in data]
-    scores = scores_of([bundle], [x for _, x in data])
+    scores, releases = scores_of([bundle], [x for _, x in data])
     logic = NeuralDetector(bundle).logic  # the manifest's deployed decision
     hold = logic.on_hops
     op = held_score_report(items, scores, hold).operating_point(args.target_recall)
@@ -161,8 +161,8 @@ def main() -> None:
               f"{describe(*todo[i])}")
 
     deployed = []
-    for i, (it, sc) in enumerate(zip(items, scores, strict=True)):
-        res = evaluate_recording(deployed_decisions(logic, it, sc), it.labels)
+    for i, (it, sc, rel) in enumerate(zip(items, scores, releases, strict=True)):
+        res = evaluate_recording(deployed_decisions(logic, it, sc, rel), it.labels)
         deployed += [(i, fa) for fa in res.false_alarms]
     print(f"\nfalse alarms at the deployed decision (threshold {logic.threshold:g}): "
           f"{sum(fa.count for _, fa in deployed)}")

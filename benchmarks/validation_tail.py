@@ -29,7 +29,12 @@ from uspd.model.recipe import load_recipe
 from uspd.model.runtime import NeuralDetector, load_model
 from uspd.model.simdata import build_recordings
 from uspd.model.train_job import BUILTIN_NPZ, validation_specs
-from uspd.model.tune import deployed_scores, held_score_report, weakest_major_segments
+from uspd.model.tune import (
+    class_probabilities,
+    deployed_scores,
+    held_score_report,
+    weakest_major_segments,
+)
 
 HOLDS = (1, 2, 4, 6, 8, 12)
 RECALLS = (0.9, 0.95, 0.98, 0.99)
@@ -67,7 +72,10 @@ def main() -> None:
                                 progress=lambda i, n: bar.update(task, completed=i))
     # the score the deployed decision reads (p_human, or the manifest's evidence window or
     # slow path), so that the deployed rule below runs on what the detector gives it
-    scores = deployed_scores(bundle, recs, path=NeuralDetector(bundle).path)
+    path = NeuralDetector(bundle).path
+    probs = class_probabilities(bundle, recs)
+    scores = deployed_scores(bundle, recs, probs=probs, path=path)
+    releases = [path.release_scores(p, bundle.receptive_field_hops) for p in probs]
     print(f"model {args.model} on the validation set of {args.config}: {len(recs)} recordings "
           f"({platform.machine()}, {os.cpu_count()} cores)")
     for k in HOLDS:
@@ -83,9 +91,9 @@ def main() -> None:
     if dec:
         logic = NeuralDetector(bundle).logic  # the deployed rule, as the manifest sets it
         items = []
-        for r, s in zip(recs, scores, strict=True):
+        for r, s, rel in zip(recs, scores, releases, strict=True):
             logic.reset()
-            items.append((Decisions(r.t_end_s, s, logic.process(s)), r.labels))
+            items.append((Decisions(r.t_end_s, s, logic.process(s, rel)), r.labels))
         rep = evaluate_corpus(items, with_det=False)
         print(f"its decision logic ({dec['threshold']} over {dec['on_hops']} hops): major "
               f"{rep.major.recall:.1%} ({rep.major.n_detected}/{rep.major.n_events}), minor "
