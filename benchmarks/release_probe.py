@@ -9,7 +9,9 @@ two-path score), and with the off rule reading the fast path (p_human per hop) w
 two-path score still switches motion on (`DecisionLogic.process(score, release=...)`).
 
 Analysis only, on corpora that have judged candidates already: it says whether such a
-release is worth a candidate and a rule, not whether to install one.
+release is worth a candidate and a rule, not whether to install one. Since stop 42 a
+manifest can ask for the release itself (decision key `release = "fast"`), and
+compare_models.py runs it so; this probe runs both releases of any two-path model.
 
     .venv/bin/python benchmarks/release_probe.py MODEL.npz [--seed0 999902344,999951172]
         [--scale 6.5] [--clutter-null-rank 2]
