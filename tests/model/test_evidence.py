@@ -91,7 +91,8 @@ class Fixed:
 
 
 @pytest.mark.parametrize("path", [{"evidence_hops": 6}, {"slow_hops": 6, "slow_shift": 1.5},
-                                  {"slow_hops": 6, "slow_shift": 1.5, "release": "fast"}])
+                                  {"slow_hops": 6, "slow_shift": 1.5, "release": "fast"},
+                                  {"slow_hops": 6, "slow_shift": 1.5, "release": "fast-rearm"}])
 def test_detector_reads_the_manifests_score_path_in_any_blocks(path):
     bundle = load_model(WEIGHTS_DIR / "default.npz")
     manifest = {**bundle.manifest, "decision": {**bundle.manifest["decision"], **path,
@@ -165,7 +166,8 @@ def test_slow_path_is_the_larger_of_p_human_and_the_shifted_window_in_any_blocks
 @pytest.mark.parametrize("bad", [dict(slow_hops=1), dict(slow_hops=-2), dict(evidence_hops=0),
                                  dict(evidence_hops=4, slow_hops=8), dict(slow_shift=1.0),
                                  dict(slow_hops=8, slow_shift=float("inf")),
-                                 dict(slow_hops=8, release="slow"), dict(release="fast")])
+                                 dict(slow_hops=8, release="slow"), dict(release="fast"),
+                                 dict(release="fast-rearm")])
 def test_score_paths_that_cannot_be_run_are_config_errors(bad):
     with pytest.raises(ConfigError, match="decision"):
         ScorePath(**bad)

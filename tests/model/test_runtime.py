@@ -323,6 +323,41 @@ def test_a_release_score_ends_motion_that_the_on_score_would_hold():
     assert np.array_equal(parts, released)
 
 
+def test_rearm_keeps_a_slow_score_from_switching_motion_straight_back_on():
+    # the release example above: with rearm, after the fast score ends motion at hop 33 the on
+    # rule reads the fast score until the slow one has been under the off level (0.54) once,
+    # so the slow score's last 27 high hops switch nothing on. A new walker (fast score high
+    # again) switches it on while the slow score is still high, reading the fast score
+    from uspd.model.runtime import DecisionLogic
+
+    def logic(rearm):
+        return DecisionLogic(threshold=0.9, on_hops=3, context_threshold=0.9,
+                             context_hops=0, off_ratio=0.6, off_hops=4, rearm=rearm)
+
+    fast = np.r_[[0.1] * 10, [0.95] * 20, [0.1] * 60]
+    slow = np.r_[[0.1] * 10, [0.95] * 50, [0.1] * 30]
+    flicker = logic(False).process(slow, release=fast)
+    once = logic(True).process(slow, release=fast)
+    assert flicker[36] and np.flatnonzero(once).tolist() == list(range(12, 33))
+    assert np.array_equal(logic(True).process(slow), logic(False).process(slow))  # no release
+    walker = fast.copy()
+    walker[45:50] = 0.95  # a second walker while the slow score is still high
+    again = logic(True).process(slow, release=walker)
+    # on at its 3rd hop, off at the 4th hop after it, and not on again while slow is high
+    assert (np.flatnonzero(again[33:]) + 33).tolist() == list(range(47, 53))
+    # after the slow score fell below the off level, it switches motion on again by itself
+    slow2 = np.r_[slow, [0.95] * 10, [0.1] * 10]
+    fast2 = np.r_[fast, [0.1] * 20]
+    late = logic(True).process(slow2, release=fast2)
+    assert late[92] and not late[91]
+    rng = np.random.default_rng(6)
+    lg = logic(True)
+    both = np.stack([slow2, fast2], axis=1)
+    parts = in_random_blocks(lambda b: lg.process(b[:, 0], release=b[:, 1]), both, rng,
+                             [0, 1, 3, 17])
+    assert np.array_equal(parts, late)
+
+
 def test_quiet_blocks_skip_the_hop_loop_without_changing_a_decision():
     # the logic passes a block under both on-thresholds in one step; fed in random blocks
     # (most of them quiet) it must decide as one pass through the hop loop, context included

@@ -306,5 +306,8 @@ def test_a_slow_path_released_on_the_fast_path_drops_its_hold_after_walkers():
     assert released.major_recall == 1.0 and released.false_alarms == 0
     assert released.manifest()["release"] == "fast" and "release" not in held.manifest()
     assert released.path.label() == "slow 8 +1.0 release fast"
+    rearmed = tune_decision(net, [rec], slow_release="fast-rearm", **kw)
+    assert rearmed.manifest()["release"] == "fast-rearm" and rearmed.path.rearms
+    assert rearmed.major_recall == 1.0 and rearmed.false_alarms == 0
     with pytest.raises(ConfigError, match="release"):
         tune_decision(net, [rec], slow_release="slow", **kw)

@@ -55,7 +55,7 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 # left out (stop 37 found periodic_cancel missing from a hand-kept list)
 FEATURE_KEYS = tuple(f.name for f in fields(FrontEndConfig))
 DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
-RELEASES = ("score", "fast")  # what the off rule may read (ScorePath.release)
+RELEASES = ("score", "fast", "fast-rearm")  # what the off rule may read (ScorePath.release)
 # front-end settings that models from before the setting existed were trained with
 FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0,
                   "clutter_null_rank": 0, "clutter_null_tau_s": 10.0,
@@ -216,21 +216,25 @@ class ScorePath:
     slow path, a fan's short strong bursts average away in it. Not both (ConfigError).
     release "fast" (with a window): the off rule reads p_human per hop instead of that score,
     so a window may switch motion on but does not hold it on after a walker has gone (stop 41:
-    every deployed false alarm of the slow path began 1.5 s after a walker left).
+    every deployed false alarm of the slow path began 1.5 s after a walker left). "fast-rearm":
+    as "fast", and after motion ends the on rule too reads p_human until the path's own score
+    has fallen below the off level (DecisionLogic rearm): a 2 s slow path still high from the
+    walker who left otherwise switches motion straight on again (stop 42).
     """
 
     evidence_hops: int = 1
     slow_hops: int = 0  # 0: no slow path
     slow_shift: float = 0.0  # nats added to the slow path's mean log-odds
-    release: str = "score"  # what the off rule reads: "score" (this path's) or "fast" (p_human)
+    release: str = "score"  # what the off rule reads: "score" (this path's) or "fast" /
+    # "fast-rearm" (p_human)
 
     def __post_init__(self) -> None:
         if self.release not in RELEASES:
             raise ConfigError(f"decision: release must be one of {', '.join(RELEASES)}, not "
                               f"{self.release!r}")
-        if self.release == "fast" and self.window == 1:
-            raise ConfigError('decision: release "fast" needs an evidence window or a slow '
-                              "path (p_human per hop is already the fast path)")
+        if self.release != "score" and self.window == 1:
+            raise ConfigError(f'decision: release "{self.release}" needs an evidence window or '
+                              "a slow path (p_human per hop is already the fast path)")
         if self.evidence_hops < 1 or self.slow_hops < 0 or self.slow_hops == 1:
             raise ConfigError(f"decision: need evidence_hops >= 1 and slow_hops 0 (none) or "
                               f">= 2, not {self.evidence_hops} and {self.slow_hops}")
@@ -246,12 +250,19 @@ class ScorePath:
         return max(self.evidence_hops, self.slow_hops, 1)
 
     def label(self) -> str:
-        """How reports name it: 'p_human', 'evidence 8', 'slow 48 +1.0' (+ ' release fast')."""
+        """How reports name it: 'p_human', 'evidence 8', 'slow 48 +1.0' (+ ' release fast' or
+        ' release fast-rearm')."""
         if self.slow_hops:
             name = f"slow {self.slow_hops} {self.slow_shift:+.1f}"
         else:
             name = f"evidence {self.evidence_hops}" if self.evidence_hops > 1 else "p_human"
-        return name + (" release fast" if self.release == "fast" else "")
+        return name + (f" release {self.release}" if self.release != "score" else "")
+
+    @property
+    def rearms(self) -> bool:
+        """Whether the decision reads the fast path to switch on until this path has fallen
+        below the off level after motion ended (DecisionLogic rearm)."""
+        return self.release == "fast-rearm"
 
     def initial_state(self) -> NDArray[np.float64]:
         """The log-odds before a stream (the warm-up's)."""
@@ -271,10 +282,11 @@ class ScorePath:
         return score, before
 
     def release_scores(self, probs: NDArray, warm_hops: int) -> NDArray[np.float64] | None:
-        """The per-hop score the off rule reads in place of `scores` (release "fast": p_human,
+        """The per-hop score the off rule reads in place of `scores` (release "fast" or
+        "fast-rearm": p_human,
         0 during the warm-up), or None (it reads `scores`). Stateless: any split of a stream
         gives the same."""
-        return _warm(p_human(probs), warm_hops) if self.release == "fast" else None
+        return _warm(p_human(probs), warm_hops) if self.release != "score" else None
 
 
 def _warm(score: NDArray, warm_hops: int) -> NDArray[np.float64]:
@@ -575,7 +587,7 @@ class NeuralConfig:
     slow_hops: int | None = None  # ... or max(p_human, a slow path over this many hops) ...
     slow_shift: float | None = None  # ... shifted by this many nats (ScorePath; None: the
     # manifest's, else 0 = no slow path)
-    release: str | None = None  # what the off rule reads: "score" or "fast" (ScorePath; None:
+    release: str | None = None  # what the off rule reads: RELEASES (ScorePath; None:
     # the manifest's, else "score")
 
 
@@ -584,14 +596,17 @@ class DecisionLogic:
 
     thresholds/hops as in NeuralConfig: strict (threshold, on_hops) out of context, sensitive
     (context_threshold, one hop) within context_hops of the last motion; switch off after
-    off_hops below on-threshold * off_ratio.
+    off_hops below on-threshold * off_ratio. rearm: after motion ends, the on rule reads the
+    release score (process) until the score has been below that off level once, so a slow
+    score still high from the motion just ended cannot switch it straight on again.
     """
 
     def __init__(self, threshold: float, on_hops: int, context_threshold: float,
-                 context_hops: int, off_ratio: float, off_hops: int):
+                 context_hops: int, off_ratio: float, off_hops: int, rearm: bool = False):
         self.threshold, self.on_hops = threshold, on_hops
         self.context_threshold, self.context_hops = context_threshold, context_hops
         self.off_ratio, self.off_hops = off_ratio, off_hops
+        self.rearm = rearm
         self.reset()
 
     def reset(self) -> None:
@@ -599,13 +614,16 @@ class DecisionLogic:
         self._above = 0
         self._below = 0
         self._since_motion = 1 << 30  # hops since motion was last on
+        self._armed = True  # the on rule reads `score` (rearm: not since motion last ended,
+        # until the score has been below the off level)
 
     def process(self, score: NDArray, release: NDArray | None = None) -> NDArray[np.bool_]:
         """Motion per hop of `score`. release: the per-hop score the off rule reads in place
         of `score` (e.g. the fast path of a two-path score, so that a slow path may switch
-        motion on but does not hold it on); None: `score`."""
+        motion on but does not hold it on), and with rearm the on rule too, until `score` has
+        been below the off level after motion ended; None: `score`."""
         out = np.zeros(score.shape[0], bool)
-        if (not self.motion and score.size
+        if (not self.motion and self._armed and score.size
                 and score.max() < min(self.threshold, self.context_threshold)):
             # quiet block (most of an empty room): nothing can switch on; only time passes
             self._above = 0
@@ -616,13 +634,15 @@ class DecisionLogic:
             in_context = self._since_motion <= self.context_hops
             on_thr = self.context_threshold if in_context else self.threshold
             if not self.motion:
-                self._above = self._above + 1 if s >= on_thr else 0
+                self._armed = self._armed or s < on_thr * self.off_ratio
+                on_score = s if self._armed else rel[i]
+                self._above = self._above + 1 if on_score >= on_thr else 0
                 if self._above >= (1 if in_context else self.on_hops):
                     self.motion, self._below = True, 0
             else:
                 self._below = self._below + 1 if rel[i] < on_thr * self.off_ratio else 0
                 if self._below >= self.off_hops:
-                    self.motion, self._above = False, 0
+                    self.motion, self._above, self._armed = False, 0, not self.rearm
             self._since_motion = 0 if self.motion else self._since_motion + 1
             out[i] = self.motion
         return out
@@ -681,6 +701,10 @@ class NeuralDetector:
         for thr in (self.threshold, self.context_threshold):
             if not 0.0 < thr < 1.0:
                 raise ConfigError(f"neural thresholds must lie in (0, 1), not {thr}")
+        release = self.cfg.release if self.cfg.release is not None else decision.get(
+            "release", "score")
+        self.path = ScorePath(int(pick("evidence_hops", 1)), int(pick("slow_hops", 0)),
+                              pick("slow_shift", 0.0), release)
         self.logic = DecisionLogic(
             threshold=self.threshold,
             on_hops=max(1, int(pick("on_hops", 1))),
@@ -688,15 +712,12 @@ class NeuralDetector:
             context_hops=max(0, round(pick("context_s", 0.0) / self.fe_cfg.hop_s)),
             off_ratio=pick("off_ratio", DEFAULT_OFF_RATIO),
             off_hops=max(1, round(pick("off_s", DEFAULT_OFF_S) / self.fe_cfg.hop_s)),
+            rearm=self.path.rearms,
         )
         score_hops = self.cfg.score_hops
         self.score_hops = self.logic.on_hops if score_hops is None else int(score_hops)
         if self.score_hops < 1:
             raise ConfigError(f"neural score_hops must be >= 1, not {self.score_hops}")
-        release = self.cfg.release if self.cfg.release is not None else decision.get(
-            "release", "score")
-        self.path = ScorePath(int(pick("evidence_hops", 1)), int(pick("slow_hops", 0)),
-                              pick("slow_shift", 0.0), release)
         self.evidence_hops = self.path.evidence_hops
         self.net = bundle.network()
         self.reset()

@@ -40,7 +40,9 @@ class TrainConfig:
     # max(p_human, the mean evidence over the window + shift) (runtime.ScorePath; stop 40)
     slow_paths: tuple[tuple[int, float], ...] = ()
     # what those slow paths' off rule reads: "score" (the two-path score) or "fast" (p_human
-    # per hop, so the slow path switches motion on but does not hold it; stop 42)
+    # per hop, so the slow path switches motion on but does not hold it; stop 42), or
+    # "fast-rearm" (and after motion ends, the on rule reads p_human until the slow path has
+    # fallen below the off level)
     slow_release: str = "score"
     # the decision tuner's budget: at most this many false alarms on the validation set's
     # empty time (1 in the 4.96 h of the shipped recipe's; more validation hours, more budget)

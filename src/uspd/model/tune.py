@@ -5,18 +5,18 @@ reads is p_human (zero during the warm-up hops, as NeuralDetector reports it), o
 evidence (runtime.mean_evidence) over evidence_hops hops, or the two-path score of a slow
 path (runtime.ScorePath: max(p_human, the mean evidence over slow_hops hops + slow_shift
 nats)). Each evidence window and slow path is a score path, tried alike; with slow_release
-"fast" the slow paths' deployed settings end motion on p_human per hop (ScorePath.release).
-Decision settings are scored with uspd.evaluate, in three stages: (0) for each score path,
-the hold, on_hops: the detector reports its score held over on_hops, and the issue's
-headline figure is that score's FA/h at 99 % major recall (a threshold sweep), so the hold
-with the fewest validation FA/h there is kept (ties: the shorter, faster one); paths worse
-there than p_human per hop (window 1) are dropped; (1) for each path the strict rule with
-its hold, threshold x off rule (every hold, if none of these meets the false-alarm budget),
-and the path whose best setting ranks highest (ties: the lower stage-0 figure, then the
-shorter window, the lesser shift); (2) the best of those with each context period and
-context threshold added. Rule in (1) and (2): among settings with at most `max_false_alarms`
-on the validation empty time, the highest major recall, then minor recall within 2 m, then
-the fewest false alarms, then the higher threshold; or, with a recall floor
+"fast" (or "fast-rearm") the slow paths' deployed settings end motion on p_human per hop
+(ScorePath.release). Decision settings are scored with uspd.evaluate, in three stages: (0)
+for each score path, the hold, on_hops: the detector reports its score held over on_hops,
+and the issue's headline figure is that score's FA/h at 99 % major recall (a threshold
+sweep), so the hold with the fewest validation FA/h there is kept (ties: the shorter, faster
+one); paths worse there than p_human per hop (window 1) are dropped; (1) for each path the
+strict rule with its hold, threshold x off rule (every hold, if none of these meets the
+false-alarm budget), and the path whose best setting ranks highest (ties: the lower stage-0
+figure, then the shorter window, the lesser shift); (2) the best of those with each context
+period and context threshold added. Rule in (1) and (2): among settings with at most
+`max_false_alarms` on the validation empty time, the highest major recall, then minor recall
+within 2 m, then the fewest false alarms, then the higher threshold; or, with a recall floor
 (`min_major_recall`, walker parity with another model), among settings reaching that major
 recall on validation, the fewest false alarms, then the highest major recall, minor recall
 within 2 m, the higher threshold. Stage 1 ranks windows by the deployed decision, not by
@@ -319,7 +319,7 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
         items = []
         for r, sc, rel in zip(recs, scores[e], releases[e], strict=True):
             logic = DecisionLogic(thr, on_hops, ctx_thr, round(ctx_s / hop_s), off_ratio,
-                                  max(1, round(off_s / hop_s)))
+                                  max(1, round(off_s / hop_s)), e.rearms)
             items.append((Decisions(r.t_end_s, sc, logic.process(sc, rel)), r.labels))
         rep = evaluate_corpus(items, with_det=False)
         if floor is None:
