@@ -31,7 +31,9 @@ without the earlier corpora's cached features; --seed0 999804688 on the tenth (T
 rendered with both front ends at stop 39 to judge that stop's candidate; --seed0 999902344
 on the eleventh (ELEVENTH_SEED0), rendered with both front ends at stop 40 for that stop's;
 --seed0 999951172 on the twelfth (TWELFTH_SEED0), likewise at stop 41; --seed0 999975586 on
-the thirteenth (THIRTEENTH_SEED0), started at the end of stop 41 for the next candidate.
+the thirteenth (THIRTEENTH_SEED0), started at the end of stop 41 for the next candidate;
+--seed0 999987793 on the fourteenth (FOURTEENTH_SEED0), started at stop 42 for the candidates
+whose rule that stop wrote for stop 43.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -99,6 +101,9 @@ TWELFTH_SEED0 = 999_951_172
 # The thirteenth corpus (end of stop 41): started once the stop's candidate had its verdict,
 # before any later candidate existed.
 THIRTEENTH_SEED0 = 999_975_586
+# The fourteenth corpus (stop 42): started once the rule of the candidates it judges (the
+# slow path re-armed, "Stop 43" in docs/candidates/README.md) had been written.
+FOURTEENTH_SEED0 = 999_987_793
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -133,8 +138,8 @@ def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
                     f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
                     f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth, "
                     f"{NINTH_SEED0} the ninth, {TENTH_SEED0} the tenth, {ELEVENTH_SEED0} the "
-                    f"eleventh, {TWELFTH_SEED0} the twelfth, {THIRTEENTH_SEED0} the thirteenth "
-                    "corpus; never below "
+                    f"eleventh, {TWELFTH_SEED0} the twelfth, {THIRTEENTH_SEED0} the thirteenth, "
+                    f"{FOURTEENTH_SEED0} the fourteenth corpus; never below "
                     f"{TEST_SEED0}, where training seeds are")
 
 

@@ -49,7 +49,8 @@ def test_empty_family_rate_counts_only_empty_families_above_the_threshold():
 @pytest.mark.parametrize("corpus", ["CONFIRM_SEED0", "FINAL_SEED0", "FOURTH_SEED0",
                                     "FIFTH_SEED0", "SIXTH_SEED0", "SEVENTH_SEED0",
                                     "EIGHTH_SEED0", "NINTH_SEED0", "TENTH_SEED0",
-                                    "ELEVENTH_SEED0", "TWELFTH_SEED0", "THIRTEENTH_SEED0"])
+                                    "ELEVENTH_SEED0", "TWELFTH_SEED0", "THIRTEENTH_SEED0",
+                                    "FOURTEENTH_SEED0"])
 def test_later_corpora_are_the_same_suite_on_seeds_no_other_corpus_uses(corpus):
     mod = load_script()
     seed0 = getattr(mod, corpus)
@@ -59,7 +60,8 @@ def test_later_corpora_are_the_same_suite_on_seeds_no_other_corpus_uses(corpus):
     earlier = {j[1] for s0 in (mod.TEST_SEED0, mod.CONFIRM_SEED0, mod.FINAL_SEED0,
                                 mod.FOURTH_SEED0, mod.FIFTH_SEED0, mod.SIXTH_SEED0,
                                 mod.SEVENTH_SEED0, mod.EIGHTH_SEED0, mod.NINTH_SEED0,
-                                mod.TENTH_SEED0, mod.ELEVENTH_SEED0, mod.TWELFTH_SEED0)
+                                mod.TENTH_SEED0, mod.ELEVENTH_SEED0, mod.TWELFTH_SEED0,
+                                mod.THIRTEENTH_SEED0)
                if s0 < seed0
                for j in mod.jobs(6.5, s0)}
     seeds = {j[1] for j in other}
