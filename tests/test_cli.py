@@ -228,7 +228,8 @@ def test_tune_rewrites_only_the_decision_and_never_overwrites(tmp_path):
     assert out.read_bytes() == BUILTIN_NPZ.read_bytes()  # the same weights
     new = json.loads(out.with_suffix(".json").read_text())
     old = json.loads(BUILTIN_NPZ.with_suffix(".json").read_text())
-    assert {k: v for k, v in new.items() if k != "decision_tuned_with"} == {**old, "decision":
+    kept = {k: v for k, v in old.items() if k != "decision_tuned_with"}
+    assert {k: v for k, v in new.items() if k != "decision_tuned_with"} == {**kept, "decision":
                                                                               new["decision"]}
     assert new["decision"]["evidence_hops"] in (1, 8) and new["decision_tuned_with"] == str(cfg)
     assert set(new["decision"]["validation"]["held_score_fa_per_hour_by_evidence_hops"]) == {

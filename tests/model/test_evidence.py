@@ -95,8 +95,11 @@ class Fixed:
                                   {"slow_hops": 6, "slow_shift": 1.5, "release": "fast-rearm"}])
 def test_detector_reads_the_manifests_score_path_in_any_blocks(path):
     bundle = load_model(WEIGHTS_DIR / "default.npz")
-    manifest = {**bundle.manifest, "decision": {**bundle.manifest["decision"], **path,
-                                                "on_hops": 2, "threshold": 0.9}}
+    # the shipped decision's other keys, with the score path under test in place of its own
+    shipped = {k: v for k, v in bundle.manifest["decision"].items()
+               if k not in ("evidence_hops", "slow_hops", "slow_shift", "release")}
+    manifest = {**bundle.manifest, "decision": {**shipped, **path, "on_hops": 2,
+                                                "threshold": 0.9}}
     bundle = replace(bundle, manifest=manifest)
     rng = np.random.default_rng(5)
     n, warm = 400, 10
