@@ -283,9 +283,8 @@ class ScorePath:
 
     def release_scores(self, probs: NDArray, warm_hops: int) -> NDArray[np.float64] | None:
         """The per-hop score the off rule reads in place of `scores` (release "fast" or
-        "fast-rearm": p_human,
-        0 during the warm-up), or None (it reads `scores`). Stateless: any split of a stream
-        gives the same."""
+        "fast-rearm": p_human, 0 during the warm-up), or None (it reads `scores`). Stateless:
+        any split of a stream gives the same."""
         return _warm(p_human(probs), warm_hops) if self.release != "score" else None
 
 
@@ -653,7 +652,8 @@ class NeuralDetector:
 
     The decision reads p_human per hop, or with `evidence_hops` > 1 (the manifest's decision)
     mean_evidence: p_human of the mean log-odds over that many hops, or with `slow_hops` the
-    two-path score (ScorePath); with `release` "fast" its off rule reads p_human per hop.
+    two-path score (ScorePath); with `release` "fast" its off rule reads p_human per hop (and
+    with "fast-rearm" its on rule too, after motion ends; DecisionLogic rearm).
     score = that, sustained: its minimum over the last `score_hops` hops (default on_hops),
     i.e. the statistic the strict on-rule compares with its threshold, so that a threshold
     sweep over the score (DET curve) sweeps the detector's own rule rather than single-hop
