@@ -51,6 +51,7 @@ detection range's operating point; '' for none). Writes <out>.json and <out>_det
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -130,17 +131,22 @@ def jobs(scale: float, seed0: int = TEST_SEED0) -> list[tuple[str, int, float, s
     return out
 
 
+# every corpus of the suite by its first seed, in the order they were rendered
+CORPORA = {
+    TEST_SEED0: "held-out", CONFIRM_SEED0: "confirmation", FINAL_SEED0: "third",
+    FOURTH_SEED0: "fourth", FIFTH_SEED0: "fifth", SIXTH_SEED0: "sixth",
+    SEVENTH_SEED0: "seventh", EIGHTH_SEED0: "eighth", NINTH_SEED0: "ninth",
+    TENTH_SEED0: "tenth", ELEVENTH_SEED0: "eleventh", TWELFTH_SEED0: "twelfth",
+    THIRTEENTH_SEED0: "thirteenth", FOURTEENTH_SEED0: "fourteenth",
+}  # fmt: skip
+
+
 def add_seed0_arg(ap: argparse.ArgumentParser) -> None:
     """--seed0, shared by the held-out scripts."""
+    named = ", ".join(f"{s0} the {name}" for s0, name in CORPORA.items())
     ap.add_argument("--seed0", type=int, default=TEST_SEED0,
-                    help=f"first scene seed: {TEST_SEED0} the held-out corpus (default), "
-                    f"{CONFIRM_SEED0} the confirmation corpus, {FINAL_SEED0} the third, "
-                    f"{FOURTH_SEED0} the fourth, {FIFTH_SEED0} the fifth, {SIXTH_SEED0} the sixth, "
-                    f"{SEVENTH_SEED0} the seventh, {EIGHTH_SEED0} the eighth, "
-                    f"{NINTH_SEED0} the ninth, {TENTH_SEED0} the tenth, {ELEVENTH_SEED0} the "
-                    f"eleventh, {TWELFTH_SEED0} the twelfth, {THIRTEENTH_SEED0} the thirteenth, "
-                    f"{FOURTEENTH_SEED0} the fourteenth corpus; never below "
-                    f"{TEST_SEED0}, where training seeds are")
+                    help=f"first scene seed of a corpus ({named} corpus; default the "
+                    f"held-out one); never below {TEST_SEED0}, where training seeds are")
 
 
 def check_seed0(seed0: int, flag: str = "--seed0") -> int:
@@ -340,7 +346,8 @@ def main() -> None:
         eval_cfg = EvalConfig(within_m=float_list(args.within, "--within"))
     except ConfigError as exc:
         raise SystemExit(f"error: {exc}") from None
-    fe_cfg = NeuralDetector(load_model(args.model or BUILTIN_NPZ)).fe_cfg  # the model's own
+    detector = NeuralDetector(load_model(args.model or BUILTIN_NPZ))
+    fe_cfg = detector.fe_cfg  # the model's own
     if args.clutter_null_rank:  # its features unchanged, plus null_db in the cache
         fe_cfg = replace(fe_cfg, clutter_null_rank=args.clutter_null_rank)
     also = ()
@@ -416,6 +423,8 @@ def main() -> None:
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "audio_hours": audio_h, "wall_s": wall, "seeds_from": args.seed0,
         "scale": args.scale, "model": args.model or "shipped",
+        "model_sha256": hashlib.sha256(Path(args.model or BUILTIN_NPZ).read_bytes()).hexdigest(),
+        "decision": detector.describe(),
         "overall": {n: r.to_dict() for n, r in overall.items()},
         "families": families, "parts": parts,
         "empty_families_at_corpus_target_threshold": empty_families,

@@ -46,27 +46,26 @@ def test_empty_family_rate_counts_only_empty_families_above_the_threshold():
     assert mod.empty_family_rates(results, ["x"], {"x": 0.95})["x"]["false_alarms"] == 0
 
 
-@pytest.mark.parametrize("corpus", ["CONFIRM_SEED0", "FINAL_SEED0", "FOURTH_SEED0",
-                                    "FIFTH_SEED0", "SIXTH_SEED0", "SEVENTH_SEED0",
-                                    "EIGHTH_SEED0", "NINTH_SEED0", "TENTH_SEED0",
-                                    "ELEVENTH_SEED0", "TWELFTH_SEED0", "THIRTEENTH_SEED0",
-                                    "FOURTEENTH_SEED0"])
-def test_later_corpora_are_the_same_suite_on_seeds_no_other_corpus_uses(corpus):
+LATER_CORPORA = list(load_script().CORPORA)[1:]  # every corpus after the held-out one
+
+
+@pytest.mark.parametrize("seed0", LATER_CORPORA)
+def test_later_corpora_are_the_same_suite_on_seeds_no_other_corpus_uses(seed0):
     mod = load_script()
-    seed0 = getattr(mod, corpus)
     held, other = mod.jobs(6.5), mod.jobs(6.5, seed0)
     # the same families, durations and devices, in the same order
     assert [(f, d, dev) for f, _, d, dev in held] == [(f, d, dev) for f, _, d, dev in other]
-    earlier = {j[1] for s0 in (mod.TEST_SEED0, mod.CONFIRM_SEED0, mod.FINAL_SEED0,
-                                mod.FOURTH_SEED0, mod.FIFTH_SEED0, mod.SIXTH_SEED0,
-                                mod.SEVENTH_SEED0, mod.EIGHTH_SEED0, mod.NINTH_SEED0,
-                                mod.TENTH_SEED0, mod.ELEVENTH_SEED0, mod.TWELFTH_SEED0,
-                                mod.THIRTEENTH_SEED0)
-               if s0 < seed0
-               for j in mod.jobs(6.5, s0)}
+    earlier = {j[1] for s0 in mod.CORPORA if s0 < seed0 for j in mod.jobs(6.5, s0)}
     seeds = {j[1] for j in other}
     assert len(seeds) == len(other) and not earlier & seeds
     assert min(seeds) == seed0
+
+
+def test_every_corpus_constant_is_named():
+    mod = load_script()
+    constants = {v for k, v in vars(mod).items() if k.endswith("_SEED0")}
+    assert constants == set(mod.CORPORA)
+    assert list(mod.CORPORA) == sorted(mod.CORPORA)  # rendered in order of their seeds
 
 
 def test_seed0_below_the_test_seeds_is_a_one_line_error():

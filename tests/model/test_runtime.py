@@ -236,6 +236,19 @@ def test_hysteresis_logic(tmp_path):
     assert dec.motion.tolist() == [False, False, False, True, True, True, True, False, False]
 
 
+def test_describe_names_the_decision_the_detector_runs(tmp_path):
+    """The one-line description follows the manifest and any override of it."""
+    path = export_npz(random_model(4), tmp_path / "m",
+                      {"feature": {"hop_s": 0.025}, "threshold": 0.5,
+                       "decision": {"threshold": 0.998, "on_hops": 6}})
+    assert NeuralDetector(load_model(path)).describe() == "p_human >= 0.998 over 6 hops"
+    det = NeuralDetector(load_model(path), NeuralConfig(
+        slow_hops=80, slow_shift=2.0, release="fast", on_hops=8, context_s=1.5,
+        context_threshold=0.9))
+    assert det.describe() == ("slow 80 +2.0 release fast >= 0.998 over 8 hops, >= 0.9 within "
+                              "1.5 s of motion")
+
+
 def test_bad_inputs(tmp_path):
     m = random_model(5)
     path = export_npz(m, tmp_path / "m", {"feature": {"hop_s": 0.025, "n_velocity_bins": 40}})

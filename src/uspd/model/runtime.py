@@ -737,6 +737,17 @@ class NeuralDetector:
             )
         return cls(load_model(path), **kw)
 
+    def describe(self) -> str:
+        """The decision in one line, as reports name it: the score path, its on rule and, if
+        set, the sensitive rule after motion, e.g. 'slow 80 +2.0 release fast >= 0.999 over
+        8 hops'."""
+        logic = self.logic
+        text = f"{self.path.label()} >= {logic.threshold:g} over {logic.on_hops} hops"
+        if logic.context_hops:
+            text += (f", >= {logic.context_threshold:g} within "
+                     f"{logic.context_hops * self.fe_cfg.hop_s:g} s of motion")
+        return text
+
     def reset(self) -> None:
         self.net.reset()
         self.logic.reset()
