@@ -13,9 +13,10 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one core, before numpy is imported
 
+import argparse  # noqa: E402
 import platform  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -28,6 +29,12 @@ from uspd.sim.render import render  # noqa: E402
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("models", nargs="*", help="more model .npz files to time the network of")
+    models = ap.parse_args().models
+    for path in models:
+        if not Path(path).is_file():
+            ap.error(f"no model file {path}")
     register_builtin()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load "
           f"{os.getloadavg()[0]:.2f}; 1 thread; best of 3")
@@ -45,7 +52,7 @@ def main() -> None:
             row.append(f"{name}: {dur / best:6.0f}x real time ({best / n_hops * 1e6:5.0f} us/hop)")
         print(f"{device:6s} ({rec.fs_hz // 1000} kHz, {rec.audio.shape[1]} mics)  "
               + "  |  ".join(row))
-    for path in (BUILTIN_NPZ, *sys.argv[1:]):
+    for path in (BUILTIN_NPZ, *models):
         network_alone(path)
 
 

@@ -16,10 +16,10 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
+import argparse  # noqa: E402
 import itertools  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from functools import partial  # noqa: E402
@@ -86,8 +86,15 @@ def best_of(make, x: np.ndarray, block: int, repeats: int) -> float:
 
 
 def main() -> None:
-    dur = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("seconds", nargs="?", type=float, default=20.0,
+                    help="seconds of audio per configuration (default 20)")
+    ap.add_argument("repeats", nargs="?", type=int, default=3,
+                    help="runs per configuration, the best one reported (default 3)")
+    args = ap.parse_args()
+    dur, repeats = args.seconds, args.repeats
+    if not (dur > 0 and repeats >= 1):
+        ap.error(f"need seconds > 0 and repeats >= 1, not {dur} and {repeats}")
     print(f"machine: {machine()}")
     print(f"load average before: {os.getloadavg()[0]:.2f}; best of {repeats} runs")
     for fs, f0, n_mics in [(96000, 40000.0, 4), (48000, 20000.0, 2), (96000, 40000.0, 8)]:

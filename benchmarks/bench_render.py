@@ -11,8 +11,8 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one core, before numpy is imported
 
+import argparse  # noqa: E402
 import platform  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -46,7 +46,12 @@ def bench(label: str, scene: Scene) -> float:
 
 
 def main() -> None:
-    duration = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("duration_s", nargs="?", type=float, default=20.0,
+                    help="seconds of audio per scene (default 20)")
+    duration = ap.parse_args().duration_s
+    if not duration > 0:
+        ap.error(f"duration_s must be > 0, not {duration}")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, numpy {np.__version__}, 1 thread")
     echo = Device.echo_like()

@@ -243,7 +243,7 @@ def print_table(title: str, rows: dict[str, dict]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="+", help="model .npz files (manifest .json beside each); "
                     "A.npz+B.npz: their average")
     ap.add_argument("--scale", type=float, default=6.5, help="held-out corpus scale")

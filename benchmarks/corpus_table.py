@@ -107,7 +107,7 @@ def load_runs(paths: list[Path]) -> tuple[list[dict], list[str]]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="*", type=Path,
                     help="heldout_eval.py JSON outputs (default: docs/*.json)")
     ap.add_argument("--target-recall", default="0.99",

@@ -58,7 +58,7 @@ def describe(family: str, seed: int, duration_s: float, device: str) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=6.5, help="held-out corpus scale")
     ap.add_argument("--model", help="model .npz (default: the shipped one)")
     ap.add_argument("--cache", default="runs/heldout_cache")

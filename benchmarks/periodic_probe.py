@@ -101,7 +101,7 @@ def probe(spec: str, memory_s: float, gate: float) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("recordings", nargs="*", default=list(DEFAULT),
                     help="FAMILY:SEED:DURATION_S:DEVICE (default: the weakest held-out walkers)")
     ap.add_argument("--memory", type=float, default=2.0, help="baseband the lag is found on (s)")

@@ -32,7 +32,7 @@ from heldout_eval import check_seed0
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model", help="model .npz whose manifest has a slow path")
     ap.add_argument("--seed0", default="999902344,999951172",
                     help="corpora by first seed, comma-separated (their caches filled)")

@@ -56,7 +56,7 @@ def two_path(fast: np.ndarray, slow: np.ndarray, shift: float) -> np.ndarray:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", help="model .npz (default: the shipped one)")
     ap.add_argument("--scale", type=float, default=6.5, help="held-out corpus scale")
     ap.add_argument("--cache", default="runs/heldout_cache")

@@ -187,7 +187,7 @@ def probe(spec: str, tau_s: float, speaker_null: bool = True) -> dict[str, float
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("recordings", nargs="*", default=list(DEFAULT),
                     help="FAMILY:SEED:DURATION_S:DEVICE (default: the weakest held-out walkers)")
     ap.add_argument("--tau", type=float, default=10.0,

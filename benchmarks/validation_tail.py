@@ -53,7 +53,7 @@ def print_false_alarms(items: list, specs: list, startup_s: float) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=BUILTIN_NPZ)
     ap.add_argument("--config", type=Path, default=Path("configs/shipped.toml"))
     ap.add_argument("--weakest", type=int, default=12, help="weakest major events to list")
