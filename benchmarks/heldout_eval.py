@@ -272,6 +272,12 @@ def save_cached(path: Path, f, labels) -> None:
     tmp.replace(path)
 
 
+def comb_switched(fe_cfg):
+    """The same front end with the periodic canceller the other way (--also-periodic-cancel):
+    a corpus rendered for a model with it then also serves models without it, and back."""
+    return replace(fe_cfg, periodic_cancel=not fe_cfg.periodic_cancel)
+
+
 def run_one(job: tuple[str, int, float, str], fe_cfg, cache: str | None = None,
             also: tuple = ()):
     """Decisions of every detector on one held-out recording (all on the front end `fe_cfg`,
@@ -328,8 +334,9 @@ def main() -> None:
                     "target recall of the major events nearer than each ('' for none)")
     ap.add_argument("--also-periodic-cancel", action="store_true",
                     help="also cache the features of the same front end with the periodic "
-                    "canceller (dsp.periodic_cancel) from each rendering, for a candidate "
-                    "trained on them (renders again where only the plain ones are cached)")
+                    "canceller (dsp.periodic_cancel) switched the other way from each "
+                    "rendering, so that models with and without it can be compared on the "
+                    "corpus (renders again where only one kind is cached)")
     add_seed0_arg(ap)
     args = ap.parse_args()
     check_seed0(args.seed0)
@@ -355,7 +362,7 @@ def main() -> None:
         if not fe_cfg.clutter_null_rank or args.cache is None:
             raise SystemExit("error: --also-periodic-cancel needs a clutter null "
                              "(--clutter-null-rank) and a --cache to keep its features in")
-        also = (replace(fe_cfg, periodic_cancel=True),)
+        also = (comb_switched(fe_cfg),)
     todo = jobs(args.scale, args.seed0)
     audio_h = sum(j[2] for j in todo) / 3600
     cached = sum(1 for j in todo if all(

@@ -204,14 +204,17 @@ def test_a_model_trained_on_the_periodic_canceller_runs_it_and_refuses_a_front_e
     from uspd.model.runtime import NeuralDetector, load_model
     from uspd.model.train_job import BUILTIN_NPZ
 
-    bundle = load_model(Path(__file__).parents[1] / "docs" / "candidates" / "comb.npz")
+    candidates = Path(__file__).parents[1] / "docs" / "candidates"
+    bundle = load_model(candidates / "comb.npz")
     assert bundle.manifest["feature"]["periodic_cancel"] is True
     det = NeuralDetector(bundle)
     assert det.fe_cfg.periodic_cancel and det.fe_cfg.clutter_null_rank == 2
     with pytest.raises(ConfigError, match="periodic_cancel"):
         NeuralDetector(bundle, fe_cfg=replace(det.fe_cfg, periodic_cancel=False))
-    # the shipped model, trained before the canceller existed, keeps a front end without it
-    assert not NeuralDetector(load_model(BUILTIN_NPZ)).fe_cfg.periodic_cancel
+    # the shipped model (since stop 43, the comb's network) runs it by itself; a model trained
+    # before the canceller existed keeps a front end without it
+    assert NeuralDetector(load_model(BUILTIN_NPZ)).fe_cfg.periodic_cancel
+    assert not NeuralDetector(load_model(candidates / "null2_seed1.npz")).fe_cfg.periodic_cancel
 
 
 

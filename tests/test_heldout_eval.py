@@ -83,13 +83,16 @@ def test_one_rendering_caches_the_periodic_cancellers_features_beside_the_plain_
     rendering (the plain features unchanged, null_db without the fan), and a later call with
     both cached renders nothing and gives the same decisions."""
     from dataclasses import replace
+    from pathlib import Path
 
     from uspd.dsp.frontend import FrontEndConfig
 
     mod = load_script()
-    mod.register_neural(None)
+    # a model trained without the comb, whose front end is the plain one
+    mod.register_neural(str(Path(__file__).parents[1] / "docs" / "candidates" / "null2_seed1.npz"))
     plain = replace(FrontEndConfig(), clutter_null_rank=2)
-    comb = replace(plain, periodic_cancel=True)
+    comb = mod.comb_switched(plain)
+    assert comb.periodic_cancel and mod.comb_switched(comb) == plain  # either way round
     job = ("empty-fan", 999_999_999, 6.0, "echo")
     _, first, labels = mod.run_one(job, plain, str(tmp_path), also=(comb,))
     feats = {c: mod.read_cached(mod.cache_path(str(tmp_path), job, c))[0] for c in (plain, comb)}
