@@ -33,7 +33,8 @@ on the eleventh (ELEVENTH_SEED0), rendered with both front ends at stop 40 for t
 --seed0 999951172 on the twelfth (TWELFTH_SEED0), likewise at stop 41; --seed0 999975586 on
 the thirteenth (THIRTEENTH_SEED0), started at the end of stop 41 for the next candidate;
 --seed0 999987793 on the fourteenth (FOURTEENTH_SEED0), started at stop 42 for the candidates
-whose rule that stop wrote for stop 43.
+whose rule that stop wrote for stop 43; --seed0 999993896 on the fifteenth (FIFTEENTH_SEED0),
+started at the end of stop 43 for the next candidate.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -105,6 +106,10 @@ THIRTEENTH_SEED0 = 999_975_586
 # The fourteenth corpus (stop 42): started once the rule of the candidates it judges (the
 # slow path re-armed, "Stop 43" in docs/candidates/README.md) had been written.
 FOURTEENTH_SEED0 = 999_987_793
+# The fifteenth corpus (end of stop 43): started once both of that stop's candidates had their
+# verdicts, before any later candidate or rule existed; rendered for the comb model (with the
+# plain front end cached beside it).
+FIFTEENTH_SEED0 = 999_993_896
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -137,7 +142,7 @@ CORPORA = {
     FOURTH_SEED0: "fourth", FIFTH_SEED0: "fifth", SIXTH_SEED0: "sixth",
     SEVENTH_SEED0: "seventh", EIGHTH_SEED0: "eighth", NINTH_SEED0: "ninth",
     TENTH_SEED0: "tenth", ELEVENTH_SEED0: "eleventh", TWELFTH_SEED0: "twelfth",
-    THIRTEENTH_SEED0: "thirteenth", FOURTEENTH_SEED0: "fourteenth",
+    THIRTEENTH_SEED0: "thirteenth", FOURTEENTH_SEED0: "fourteenth", FIFTEENTH_SEED0: "fifteenth",
 }  # fmt: skip
 
 
