@@ -76,8 +76,7 @@ def markdown(rows: list[dict], target_pct: str) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         within = ", ".join(f"{d} m: {v:.2f}" for d, v in r["fa_within"].items()) or "–"
-        ratio = "–" if r["ratio"] is None else (
-            "∞" if r["ratio"] == float("inf") else f"{r['ratio']:.0f}x")
+        ratio = "–" if r["ratio"] is None else f"{r['ratio']:.0f}x"  # None: no alarm at target
         cells = [r["corpus"], r["model"], r["walkers"], f"{100 * r['minor_near']:.1f} %",
                  f"{r['false_alarms']} ({r['empty_h']:.1f} h)", f"{r['latency_s']:.2f} s",
                  f"{_fig(r['fa_all'])} / **{_fig(r['fa_families'])}**", within, ratio]
