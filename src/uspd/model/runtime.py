@@ -46,6 +46,7 @@ from uspd.errors import ConfigError, InputError, MissingComponentError
 from uspd.model.echo import RepeatEcho, lags_of
 from uspd.model.memory import FLOOR_DB, BinMemory, with_memories
 from uspd.model.quantize import dequantize_weights
+from uspd.model.repeat import RepeatVeto, RepeatVetoConfig
 
 CLASSES = ("nothing", "non_human", "minor", "major")
 FORMAT = "uspd-neural-v1"
@@ -295,12 +296,18 @@ def _warm(score: NDArray, warm_hops: int) -> NDArray[np.float64]:
 
 
 def decision_scores(probs: NDArray, warm_up_hops: int, evidence_hops: int = 1,
-                    path: ScorePath | None = None) -> NDArray[np.float64]:
+                    path: ScorePath | None = None, veto: RepeatVeto | None = None
+                    ) -> NDArray[np.float64]:
     """Per-hop score the decision logic of a whole recording reads, as NeuralDetector makes
     it while streaming: p_human (0 during the warm-up), or with evidence_hops > 1 its
-    mean_evidence over that many hops, or what `path` (in place of evidence_hops) reads."""
+    mean_evidence over that many hops, or what `path` (in place of evidence_hops) reads;
+    then through `veto` (reset first), if given."""
     path = path or ScorePath(evidence_hops)
-    return path.scores(probs, warm_up_hops, path.initial_state())[0]
+    score = path.scores(probs, warm_up_hops, path.initial_state())[0]
+    if veto is None:
+        return score
+    veto.reset()
+    return veto.process(score)
 
 
 def evidence_scores(probs: NDArray, warm_hops: int, before: NDArray, shift: float = 0.0
@@ -588,6 +595,8 @@ class NeuralConfig:
     # manifest's, else 0 = no slow path)
     release: str | None = None  # what the off rule reads: RELEASES (ScorePath; None:
     # the manifest's, else "score")
+    repeat_veto: bool | None = None  # False: no repeat veto (uspd.model.repeat), whatever
+    # the manifest says; None: the manifest's, if any
 
 
 class DecisionLogic:
@@ -716,6 +725,9 @@ class NeuralDetector:
         )
         score_hops = self.cfg.score_hops
         self.score_hops = self.logic.on_hops if score_hops is None else int(score_hops)
+        veto = decision.get("repeat_veto") if self.cfg.repeat_veto is not False else None
+        self.veto = None if veto is None else RepeatVeto(
+            RepeatVetoConfig.from_json(veto, "decision: repeat_veto"), self.fe_cfg.hop_s)
         if self.score_hops < 1:
             raise ConfigError(f"neural score_hops must be >= 1, not {self.score_hops}")
         self.evidence_hops = self.path.evidence_hops
@@ -746,11 +758,15 @@ class NeuralDetector:
         if logic.context_hops:
             text += (f", >= {logic.context_threshold:g} within "
                      f"{logic.context_hops * self.fe_cfg.hop_s:g} s of motion")
+        if self.veto is not None:
+            text += f", {self.veto.cfg.label()}"
         return text
 
     def reset(self) -> None:
         self.net.reset()
         self.logic.reset()
+        if self.veto is not None:
+            self.veto.reset()
         self._hops_seen = 0
         self._recent = np.zeros(self.score_hops - 1)  # last p_human values (warm-up: 0)
         self._evidence = self.path.initial_state()  # the last log-odds the path keeps
@@ -769,6 +785,8 @@ class NeuralDetector:
         warm = warm_up - self._hops_seen
         self._hops_seen += probs.shape[0]
         score, self._evidence = self.path.scores(probs, warm, self._evidence)
+        if self.veto is not None:
+            score = self.veto.process(score)
         motion = self.logic.process(score, self.path.release_scores(probs, warm))
         score = self._sustained(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")

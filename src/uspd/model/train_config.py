@@ -9,6 +9,7 @@ from typing import Any
 
 from uspd.errors import ConfigError
 from uspd.model.dataset import AugmentConfig
+from uspd.model.repeat import RepeatVetoConfig
 from uspd.model.runtime import CLASSES, RELEASES, Arch
 from uspd.model.tune import (
     SCOPES,
@@ -51,6 +52,10 @@ class TrainConfig:
     # false alarms among the settings that reach it (walker parity with a model whose
     # validation recall it is; docs/candidates/README.md, stop 39)
     tune_min_major_recall: float | None = None
+    # a repeat veto (uspd.model.repeat) every tuned score goes through, as a table of
+    # RepeatVetoConfig's fields (any subset; {} = its defaults), written into the decision;
+    # None: none. Why: an oscillating fan fires once per sweep, on a beat (stop 43)
+    repeat_veto: dict[str, float] | None = None
     window_hops: int = 0  # 0: receptive field + out_hops - 1
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points
@@ -107,6 +112,7 @@ class TrainConfig:
         if self.tune_false_alarms < 0:
             raise ConfigError("train: tune_false_alarms must be >= 0")
         check_min_major_recall(self.tune_min_major_recall, "train: tune_min_major_recall")
+        self.veto_config()
         if not 0 <= self.distill_weight <= 1 or self.distill_temperature <= 0:
             raise ConfigError("train: distill_weight must lie in [0, 1] and "
                               "distill_temperature be > 0")
@@ -117,6 +123,12 @@ class TrainConfig:
         for path in self.teachers:  # before any scene is rendered
             if not Path(path).is_file():
                 raise ConfigError(f"train: teacher model {path} not found")
+
+    def veto_config(self) -> RepeatVetoConfig | None:
+        """repeat_veto as a RepeatVetoConfig (None: no veto), or a one-line ConfigError."""
+        if self.repeat_veto is None:
+            return None
+        return RepeatVetoConfig.from_json(self.repeat_veto, "train: repeat_veto")
 
     def windows(self) -> int:
         return self.window_hops or self.arch.receptive_field_hops + self.out_hops - 1

@@ -90,7 +90,7 @@ def run_training(
     manifest["data"] = recipe_dict(recipe)
     _tune_into(manifest, load_model(model_path), val_recs, cfg.selection_scope,
                cfg.evidence_hops, echo, cfg.tune_false_alarms, cfg.tune_min_major_recall,
-               cfg.slow_paths, progress, cfg.slow_release)
+               cfg.slow_paths, progress, cfg.slow_release, cfg.veto_config())
     manifest_path.write_text(json.dumps(manifest, indent=1))
     if install:
         if BUILTIN_NPZ.exists() and confirm is not None and not confirm(
@@ -108,10 +108,11 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
                echo: Callable[[str], None], max_false_alarms: int = 1,
                min_major_recall: float | None = None,
                slow_paths: tuple[tuple[int, float], ...] = (), progress=None,
-               slow_release: str = "score") -> None:
+               slow_release: str = "score", repeat_veto=None) -> None:
     """Tune the decision logic of `bundle` on val_recs (trying these evidence windows and slow
-    paths, the latter released as slow_release says, within `max_false_alarms` on the
-    validation empty time, or with the fewest false alarms at `min_major_recall`) into
+    paths, the latter released as slow_release says, each through `repeat_veto` if given,
+    within `max_false_alarms` on the validation empty time, or with the fewest false alarms
+    at `min_major_recall`) into
     manifest["decision"], with a bar if `progress`; says what it chose, and warns when no
     setting met the budget (the floor)."""
     from uspd.model.tune import tune_decision
@@ -120,7 +121,8 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
         return tune_decision(bundle, val_recs, max_false_alarms=max_false_alarms,
                              det_scope=scope, evidence_hops=evidence_hops,
                              min_major_recall=min_major_recall, slow_paths=slow_paths,
-                             slow_release=slow_release, progress=step)
+                             slow_release=slow_release, progress=step,
+                             repeat_veto=repeat_veto)
 
     if progress is None:
         decision = tune()
@@ -172,7 +174,8 @@ def run_tuning(model: Path, config: Path | None, out: Path, force: bool = False,
     windows = recipe.train.evidence_hops if evidence_hops is None else evidence_hops
     _tune_into(manifest, bundle, val_recs, recipe.train.selection_scope, windows, echo,
                recipe.train.tune_false_alarms, recipe.train.tune_min_major_recall,
-               recipe.train.slow_paths, progress, recipe.train.slow_release)
+               recipe.train.slow_paths, progress, recipe.train.slow_release,
+               recipe.train.veto_config())
     manifest["decision_tuned_with"] = str(config) if config else "the default recipe"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)

@@ -45,6 +45,7 @@ from uspd.evaluate import (
 )
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
+from uspd.model.repeat import RepeatVeto, RepeatVetoConfig
 from uspd.model.runtime import (
     DEFAULT_OFF_RATIO,
     DEFAULT_OFF_S,
@@ -123,6 +124,7 @@ class TunedDecision:
     release: str = "score"  # what the off rule reads (ScorePath.release)
     # stage 0 with slow paths tried: each path's label -> the fewest FA/h at det_recall
     det_fa_by_path: dict[str, float] | None = None
+    repeat_veto: RepeatVetoConfig | None = None  # the score's repeat veto, if any
 
     @property
     def path(self) -> ScorePath:
@@ -134,6 +136,7 @@ class TunedDecision:
                **({"slow_hops": self.slow_hops, "slow_shift": self.slow_shift}
                   if self.slow_hops else {}),
                **({"release": self.release} if self.release != "score" else {}),
+               **({"repeat_veto": self.repeat_veto.to_json()} if self.repeat_veto else {}),
                "context_s": self.context_s, "context_threshold": self.context_threshold,
                "off_ratio": self.off_ratio, "off_s": self.off_s,
                "validation": {"major_recall": _measured(self.major_recall),
@@ -238,12 +241,14 @@ def class_probabilities(bundle: ModelBundle, recs: Sequence[Recording]) -> list[
 
 def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording], evidence_hops: int = 1,
                     probs: Sequence[np.ndarray] | None = None,
-                    path: ScorePath | None = None) -> list[np.ndarray]:
+                    path: ScorePath | None = None,
+                    veto: RepeatVeto | None = None) -> list[np.ndarray]:
     """Per recording, per hop the score NeuralDetector's decision reads (p_human, 0 during the
-    warm-up; with evidence_hops > 1 its mean evidence; or what `path` reads); probs:
-    class_probabilities, if known."""
+    warm-up; with evidence_hops > 1 its mean evidence; or what `path` reads; then through
+    `veto`, if given); probs: class_probabilities, if known."""
     probs = class_probabilities(bundle, recs) if probs is None else probs
-    return [decision_scores(p, bundle.receptive_field_hops, evidence_hops, path) for p in probs]
+    return [decision_scores(p, bundle.receptive_field_hops, evidence_hops, path, veto)
+            for p in probs]
 
 
 def check_slow_paths(paths: object, what: str) -> tuple[tuple[int, float], ...]:
@@ -266,14 +271,17 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                   det_scope: str = "all", evidence_hops: Sequence[int] = (1,),
                   min_major_recall: float | None = None,
                   slow_paths: Sequence[tuple[int, float]] = (), slow_release: str = "score",
-                  progress: Callable[[int, int], None] | None = None) -> TunedDecision:
+                  progress: Callable[[int, int], None] | None = None,
+                  repeat_veto: RepeatVetoConfig | None = None) -> TunedDecision:
     """Grid-search the decision settings on `recs` (see module docstring); det_scope: the
     empty time stage 0 counts false alarms on (SCOPES); evidence_hops: the evidence windows
     to try (without stage 0, det_recall None, only the first); slow_paths: (window hops,
     shift nats) of the two-path scores to try beside them (ScorePath), as the windows are;
     slow_release: what the off rule of those reads (ScorePath.release: "fast", p_human per hop);
     min_major_recall: a recall floor in place of the false-alarm budget (None: the budget,
-    max_false_alarms); progress(done, total): called as the score paths are searched."""
+    max_false_alarms); progress(done, total): called as the score paths are searched;
+    repeat_veto: the veto every path's score goes through (uspd.model.repeat), searched and
+    written into the decision with it."""
     evidence_hops = check_evidence_hops(evidence_hops, "evidence_hops")
     slow_paths = check_slow_paths(slow_paths, "slow_paths")
     floor = check_min_major_recall(min_major_recall, "min_major_recall")
@@ -281,7 +289,8 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
     paths = [ScorePath(e) for e in evidence_hops] + [ScorePath(1, w, d, slow_release)
                                                      for w, d in slow_paths]
     paths = list(dict.fromkeys(paths[:1] if det_recall is None else paths))
-    scores = {e: deployed_scores(bundle, recs, probs=probs, path=e) for e in paths}
+    veto = None if repeat_veto is None else RepeatVeto(repeat_veto, hop_s)
+    scores = {e: deployed_scores(bundle, recs, probs=probs, path=e, veto=veto) for e in paths}
     warm = bundle.receptive_field_hops
     releases = {e: [e.release_scores(p, warm) for p in probs] for e in paths}
     det_fa: dict[ScorePath, dict[int, float]] = {}
@@ -312,7 +321,7 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
                              det_fa_by_evidence=by_evidence, min_major_recall=floor,
                              slow_hops=e.slow_hops, slow_shift=e.slow_shift,
                              release=e.release,
-                             det_fa_by_path=by_path)
+                             det_fa_by_path=by_path, repeat_veto=repeat_veto)
 
     def score(e: ScorePath, thr: float, on_hops: int, ctx_s: float, ctx_thr: float,
               off_ratio: float, off_s: float) -> tuple | None:
