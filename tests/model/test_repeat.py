@@ -43,8 +43,8 @@ def test_bursts_on_a_beat_are_capped_once_the_beat_has_been_heard_chain_times(ch
     out = repeat_vetoed(bursts(starts, 1.0), cfg, HOP)
     peaks = burst_peaks(out, starts, 1.0)
     assert peaks[:chain] == [0.99] * chain  # the beat is not known yet
-    assert all(0.89 < p < 0.9 for p in peaks[chain:])  # capped just below the level
-    assert np.all(out[out < 0.5] == 0.1)  # nothing else touched
+    assert all(p == 0.0 for p in peaks[chain:])  # capped at 0
+    assert np.array_equal(out[out > 0.0], bursts(starts, 1.0)[out > 0.0])  # nothing else
 
 
 def test_two_sweeps_per_period_are_two_beats():
@@ -53,7 +53,7 @@ def test_two_sweeps_per_period_are_two_beats():
     out = repeat_vetoed(bursts(starts, 0.8), RepeatVetoConfig(level=0.9, chain=2), HOP)
     peaks = burst_peaks(out, starts, 0.8)
     assert peaks[:4] == [0.99] * 4
-    assert all(p < 0.9 for p in peaks[4:])
+    assert all(p == 0.0 for p in peaks[4:])
 
 
 def test_irregular_bursts_pass_untouched():
@@ -70,7 +70,7 @@ def test_a_burst_longer_than_the_beats_goes_through_after_their_length():
     out = repeat_vetoed(s, cfg, HOP)
     i = round(starts[3] / HOP)
     vetoed = round((1.0 + 0.25) / HOP)  # the beats' 1 s bursts + the margin
-    assert np.all(out[i:i + vetoed] < 0.9)
+    assert np.all(out[i:i + vetoed] == 0.0)
     assert np.all(out[i + vetoed:i + round(6.0 / HOP)] == 0.99)
 
 
@@ -89,6 +89,7 @@ def test_any_split_of_the_stream_gives_the_same_scores():
 
 @pytest.mark.parametrize("bad", [{"lvl": 0.9}, {"level": 1.5}, {"chain": 1}, {"chain": 2.5},
                                  {"level": "high"}, {"min_period_s": 50.0}, {"tol_s": -1.0},
+                                 {"cap": 0.95},
                                  [0.9]])
 def test_bad_veto_settings_are_config_errors(bad):
     with pytest.raises(ConfigError):

@@ -10,8 +10,8 @@ fan rooms). A person's motions do not start on a fixed beat.
 A burst starts where the score reaches `level` after at least `merge_s` below it. A burst that
 starts within `tol_s` of where `chain` earlier burst starts, equally spaced by a period of
 `min_period_s`-`max_period_s`, predict it (the last two start at t - P and t - 2P, say) is
-vetoed: its score is capped below `level` for as long as the longest of those earlier bursts
-lasted, plus `margin_s`, at most `max_veto_s`. A burst that outlasts that (a person who walks
+vetoed: its score is capped at `cap` (below any threshold that matters) for as long as the
+longest of those earlier bursts lasted, plus `margin_s`, at most `max_veto_s`. A burst that outlasts that (a person who walks
 in on the beat) goes through. Nothing is vetoed until the beat has been heard `chain` times.
 """
 
@@ -38,10 +38,13 @@ class RepeatVetoConfig:
     merge_s: float = 0.5
     margin_s: float = 0.25
     max_veto_s: float = 3.0
+    cap: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.level < 1.0:
             raise ConfigError(f"repeat veto: level must lie in (0, 1), not {self.level}")
+        if not 0.0 <= self.cap < self.level:
+            raise ConfigError(f"repeat veto: cap must lie in [0, level), not {self.cap}")
         if not 0.0 < self.min_period_s < self.max_period_s or not math.isfinite(
                 self.max_period_s):
             raise ConfigError("repeat veto: need 0 < min_period_s < max_period_s, not "
@@ -82,7 +85,7 @@ FIELDS = tuple(f.name for f in fields(RepeatVetoConfig))
 class RepeatVeto:
     """Streaming repeat veto over per-hop decision scores (state carried between calls).
 
-    process(score) -> the score with vetoed hops capped just below `level`. Any split of a
+    process(score) -> the score with vetoed hops capped at `cap`. Any split of a
     stream into blocks gives bit-identical output.
     """
 
@@ -96,7 +99,6 @@ class RepeatVeto:
                                                                             hop_s)
         self._margin, self._max_veto = round(cfg.margin_s / hop_s), round(cfg.max_veto_s / hop_s)
         self._keep = cfg.chain * (self._max_p + self._tol)  # how far back a beat can start
-        self._cap = float(np.nextafter(cfg.level, 0.0))
         self.reset()
 
     def reset(self) -> None:
@@ -123,7 +125,7 @@ class RepeatVeto:
             self._ends.append(g)
         for a, b in vetoes:
             capped = out[max(a - self._hop, 0):max(b - self._hop, 0)]
-            np.minimum(capped, self._cap, out=capped)
+            np.minimum(capped, self.cfg.cap, out=capped)
         self._hop += out.shape[0]
         return out
 
