@@ -163,6 +163,12 @@ def test_training_is_reproducible(tmp_path):
     b = train_model(data[:1], data[1:], cfg, tmp_path / "b")
     for k, v in a.model.state_dict().items():
         assert torch.equal(v, b.model.state_dict()[k])
+    # the manifest names the data and libraries a rerun must match
+    ta, tb = a.manifest["train"], b.manifest["train"]
+    assert ta["train_data_sha256"] == tb["train_data_sha256"] != ta["val_data_sha256"]
+    assert ta["versions"]["torch"] == torch.__version__
+    other = train_model(data[1:], data[:1], cfg, tmp_path / "c").manifest["train"]
+    assert other["train_data_sha256"] == ta["val_data_sha256"]
 
 
 def test_ema_exports_the_moving_average_of_the_raw_trajectory(tmp_path):

@@ -11,8 +11,9 @@ A burst starts where the score reaches `level` after at least `merge_s` below it
 starts within `tol_s` of where `chain` earlier burst starts, equally spaced by a period of
 `min_period_s`-`max_period_s`, predict it (the last two start at t - P and t - 2P, say) is
 vetoed: its score is capped at `cap` (below any threshold that matters) for as long as the
-longest of those earlier bursts lasted, plus `margin_s`, at most `max_veto_s`. A burst that outlasts that (a person who walks
-in on the beat) goes through. Nothing is vetoed until the beat has been heard `chain` times.
+longest of those earlier bursts lasted, plus `margin_s`, at most `max_veto_s`. A burst that
+outlasts that (a person who walks in on the beat) goes through. Nothing is vetoed until the
+beat has been heard `chain` times.
 """
 
 from __future__ import annotations

@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import importlib.metadata
 import math
+import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,6 +375,11 @@ def train_model(
                 np.concatenate([r.targets for r in train]), minlength=len(CLASSES)).tolist(),
             "config": _jsonable(dataclasses.asdict(cfg)),
             "teachers": [{"path": str(p), "sha256": file_sha256(p)} for p in cfg.teachers],
+            # what a rerun must match to give these weights: the data, bit for bit, and the
+            # libraries (stop 44 could not tell which of them differed from stop 37's run)
+            "train_data_sha256": recordings_sha256(train),
+            "val_data_sha256": recordings_sha256(val),
+            "versions": library_versions(),
         },
         "metrics": {"val": val_m, "target_recall": cfg.target_recall},
         "history": history,  # per epoch: train loss and the validation metrics
@@ -380,6 +388,27 @@ def train_model(
     path = export_npz(model, Path(out_dir) / cfg.name, manifest)
     manifest["budget"] = count_budget(model, cfg.hop_s)
     return TrainResult(path, manifest, history, best[1], model)
+
+
+def recordings_sha256(recs: Sequence[Recording]) -> str:
+    """Hex sha256 of the recordings' features and per-hop targets, in order: equal for two
+    runs exactly when they trained (validated) on the same data."""
+    h = hashlib.sha256()
+    for r in recs:
+        h.update(np.ascontiguousarray(r.features, np.float32).tobytes())
+        h.update(np.ascontiguousarray(r.targets, np.int64).tobytes())
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries a training run's result depends on."""
+    out = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "torch", "uspd"):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def _jsonable(o: Any) -> Any:
