@@ -10,7 +10,11 @@ and counts its alarms with the protocol's scorer. Seeds from 990000000 lie betwe
 held-out corpora's ranges and far above the training seeds.
 
     .venv/bin/python benchmarks/fan_session.py [MODEL.npz ...] [--rooms 8] [--minutes 5]
-        [--device laptop] [--seed0 990000000]
+        [--device laptop] [--seed0 990000000] [--seeds S,S,...] [--threshold 0.8]
+
+--seeds renders those `empty-fan` seeds instead (say, the rooms a corpus found firing, at
+length); --threshold runs every model's decision at that on-threshold instead of its own (a
+held-out corpus's 99 % threshold lies near 0.8-0.93).
 """
 
 from __future__ import annotations
@@ -24,18 +28,35 @@ import numpy as np
 SEED0 = 990_000_000
 
 
-def oscillating_fans(n_rooms: int, seed0: int, duration_s: float, device: str) -> list:
-    """The first n_rooms `empty-fan` scenes from seed0 on whose fan oscillates."""
+def oscillating_fans(n_rooms: int, seed0: int, duration_s: float, device: str,
+                     seeds: list[int] | None = None) -> list:
+    """(seed, scene, fan) of the first n_rooms `empty-fan` scenes from seed0 on whose fan
+    oscillates, or of `seeds`, whatever their fan does."""
     from uspd.sim.library import make_scene
 
-    found, seed = [], seed0
-    while len(found) < n_rooms:
+    def room(seed: int) -> tuple:
         scene = make_scene("empty-fan", seed=seed, duration_s=duration_s, device=device)
         fans = [s for s in scene.sources if getattr(s, "kind", "") == "fan"]
-        if fans and fans[0].oscillate_deg:
-            found.append((seed, scene, fans[0]))
+        return seed, scene, fans[0] if fans else None
+
+    if seeds:
+        return [room(s) for s in seeds]
+    found, seed = [], seed0
+    while len(found) < n_rooms:
+        seed, scene, fan = room(seed)
+        if fan is not None and fan.oscillate_deg:
+            found.append((seed, scene, fan))
         seed += 1
     return found
+
+
+def describe_fan(scene, fan) -> str:
+    if fan is None:
+        return "no fan"
+    dist = float(np.linalg.norm(np.asarray(fan.hub_m) - np.asarray(scene.device.position_m)))
+    sweep = (f"sweeping {fan.oscillate_deg:.0f} deg / {fan.oscillate_period_s:.1f} s"
+             if fan.oscillate_deg else "fixed")
+    return f"{fan.n_blades} blades {fan.rpm:.0f} rpm, {sweep}, {dist:.1f} m"
 
 
 def alarms(detector, feats, labels) -> int:
@@ -53,40 +74,49 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--device", default="laptop", choices=("laptop", "echo"))
     ap.add_argument("--seed0", type=int, default=SEED0)
+    ap.add_argument("--seeds", help="comma-separated empty-fan seeds to render instead")
+    ap.add_argument("--threshold", type=float,
+                    help="every model's on-threshold (default: each model's own)")
     args = ap.parse_args()
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    except ValueError:
+        ap.error(f"--seeds: expected whole numbers separated by commas, not {args.seeds!r}")
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        ap.error("--threshold must lie in (0, 1)")
     if args.rooms < 1 or args.minutes <= 0:
         ap.error("--rooms must be >= 1 and --minutes > 0")
 
     from uspd.audio import ArraySource
-    from uspd.model.runtime import WEIGHTS_DIR, NeuralDetector
+    from uspd.model.runtime import WEIGHTS_DIR, NeuralConfig, NeuralDetector
     from uspd.runner import run_detectors
     from uspd.sim.render import render
 
     paths = args.models or [str(WEIGHTS_DIR / "default.npz")]
-    detectors = {p: NeuralDetector.from_file(p) for p in paths}
+    cfg = NeuralConfig(threshold=args.threshold, context_threshold=args.threshold)
+    detectors = {p: NeuralDetector.from_file(p, cfg=cfg) for p in paths}
     fe_cfgs = {d.fe_cfg for d in detectors.values()}
     if len(fe_cfgs) > 1:
         ap.error("the models read different front ends; compare them one front end at a time")
     fe_cfg = fe_cfgs.pop()
-    print(f"machine: {platform.machine()}, {args.rooms} rooms x {args.minutes:g} min, "
-          f"{args.device}, seeds from {args.seed0}")
+    where = f"seeds {args.seeds}" if seeds else f"{args.rooms} rooms, seeds from {args.seed0}"
+    print(f"machine: {platform.machine()}, {where}, {args.minutes:g} min each, {args.device}"
+          + (f", threshold {args.threshold:g}" if args.threshold else ""))
     for p, d in detectors.items():
         print(f"  {p}: {d.describe()}")
     t0 = time.perf_counter()
     total = dict.fromkeys(paths, 0)
-    for seed, scene, fan in oscillating_fans(args.rooms, args.seed0, 60 * args.minutes,
-                                             args.device):
+    rooms = oscillating_fans(args.rooms, args.seed0, 60 * args.minutes, args.device, seeds)
+    for seed, scene, fan in rooms:
         rec = render(scene)
         run = run_detectors(ArraySource(rec.audio, rec.fs_hz), [], cfg=fe_cfg,
                             keep_features=True)
         counts = {p: alarms(d, run.features, rec.labels) for p, d in detectors.items()}
         for p, n in counts.items():
             total[p] += n
-        dist = float(np.linalg.norm(np.asarray(fan.hub_m) - np.asarray(scene.device.position_m)))
-        print(f"seed {seed}: {fan.n_blades} blades {fan.rpm:.0f} rpm, sweeping "
-              f"{fan.oscillate_deg:.0f} deg / {fan.oscillate_period_s:.1f} s, {dist:.1f} m: "
+        print(f"seed {seed}: {describe_fan(scene, fan)}: "
               + ", ".join(str(n) for n in counts.values()) + " alarms", flush=True)
-    hours = args.rooms * args.minutes / 60
+    hours = len(rooms) * args.minutes / 60
     print(f"\nin {hours:.2f} h of oscillating fan ({time.perf_counter() - t0:.0f} s):")
     for p, n in total.items():
         print(f"  {n:4d} alarms, {n / hours:6.2f} per hour: {p}")
