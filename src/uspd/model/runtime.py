@@ -666,7 +666,9 @@ class NeuralDetector:
     score = that, sustained: its minimum over the last `score_hops` hops (default on_hops),
     i.e. the statistic the strict on-rule compares with its threshold, so that a threshold
     sweep over the score (DET curve) sweeps the detector's own rule rather than single-hop
-    flicker. motion with hysteresis (see NeuralConfig); kind = "major" or "minor" by the
+    flicker. With the manifest's `repeat_veto` the score first goes through a RepeatVeto
+    (uspd.model.repeat: bursts on the beat of earlier ones, an oscillating fan's sweeps, are
+    set to 0). motion with hysteresis (see NeuralConfig); kind = "major" or "minor" by the
     larger class probability while motion is on, else "none".
     The first receptive-field hops of a stream (1.175 s) are warm-up: score 0, no motion.
     Output is identical for any split of the feature stream into blocks.

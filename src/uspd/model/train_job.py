@@ -16,6 +16,7 @@ from uspd.model.simdata import SceneSpec, build_recordings, mixed_specs
 
 if TYPE_CHECKING:
     from uspd.model.recipe import DataConfig
+    from uspd.model.repeat import RepeatVetoConfig
 
 BUILTIN_DIR = Path(__file__).parent / "weights"
 BUILTIN_NPZ = BUILTIN_DIR / "default.npz"
@@ -108,13 +109,13 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
                echo: Callable[[str], None], max_false_alarms: int = 1,
                min_major_recall: float | None = None,
                slow_paths: tuple[tuple[int, float], ...] = (), progress=None,
-               slow_release: str = "score", repeat_veto=None) -> None:
+               slow_release: str = "score",
+               repeat_veto: RepeatVetoConfig | None = None) -> None:
     """Tune the decision logic of `bundle` on val_recs (trying these evidence windows and slow
     paths, the latter released as slow_release says, each through `repeat_veto` if given,
     within `max_false_alarms` on the validation empty time, or with the fewest false alarms
-    at `min_major_recall`) into
-    manifest["decision"], with a bar if `progress`; says what it chose, and warns when no
-    setting met the budget (the floor)."""
+    at `min_major_recall`) into manifest["decision"], with a bar if `progress`; says what it
+    chose, and warns when no setting met the budget (the floor)."""
     from uspd.model.tune import tune_decision
 
     def tune(step=None):
