@@ -147,15 +147,14 @@ class RepeatVeto:
                 continue
             if period > self._max_p:
                 break
-            spans, ok = [self._ends[j] - starts[j] + 1], True
+            beat = [j]
             for k in range(2, chain + 1):
                 m = self._nearest(g - k * period, j)
                 if m is None:
-                    ok = False
                     break
-                spans.append(self._ends[m] - starts[m] + 1)
-            if ok:
-                best = max(best or 0, max(spans))
+                beat.append(m)
+            else:
+                best = max(best or 0, *(self._ends[m] - starts[m] + 1 for m in beat))
         return best
 
     def _nearest(self, target: int, before: int) -> int | None:
