@@ -34,7 +34,8 @@ on the eleventh (ELEVENTH_SEED0), rendered with both front ends at stop 40 for t
 the thirteenth (THIRTEENTH_SEED0), started at the end of stop 41 for the next candidate;
 --seed0 999987793 on the fourteenth (FOURTEENTH_SEED0), started at stop 42 for the candidates
 whose rule that stop wrote for stop 43; --seed0 999993896 on the fifteenth (FIFTEENTH_SEED0),
-started at the end of stop 43 for the next candidate.
+started at the end of stop 43 for the next candidate; --seed0 999996948 on the sixteenth
+(SIXTEENTH_SEED0), started at stop 45 for stop 46's candidates.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -110,6 +111,9 @@ FOURTEENTH_SEED0 = 999_987_793
 # verdicts, before any later candidate or rule existed; rendered for the comb model (with the
 # plain front end cached beside it).
 FIFTEENTH_SEED0 = 999_993_896
+# The sixteenth corpus (stop 45): started once the fifteenth had judged stop 44's candidates
+# and stop 46's rule had been written, before any later candidate existed.
+SIXTEENTH_SEED0 = 999_996_948
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -143,6 +147,7 @@ CORPORA = {
     SEVENTH_SEED0: "seventh", EIGHTH_SEED0: "eighth", NINTH_SEED0: "ninth",
     TENTH_SEED0: "tenth", ELEVENTH_SEED0: "eleventh", TWELFTH_SEED0: "twelfth",
     THIRTEENTH_SEED0: "thirteenth", FOURTEENTH_SEED0: "fourteenth", FIFTEENTH_SEED0: "fifteenth",
+    SIXTEENTH_SEED0: "sixteenth",
 }  # fmt: skip
 
 
