@@ -21,13 +21,17 @@ def version1_key(spec: SceneSpec, fe_cfg: FrontEndConfig) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def test_existing_caches_keep_their_keys():
-    # the key of a held-out recording's features, as stored since stop 25
-    # (runs/heldout_cache/far-sitter_900002024_echo_5c5248243b656966.npz)
-    assert SceneSpec("far-sitter", 900002024, 30.0, "echo").key(
-        FrontEndConfig()) == "5c5248243b656966"
-    assert SceneSpec("far-sitter", 900002024, 30.0, "echo").key(
-        FrontEndConfig(clutter_null_rank=2)) != "5c5248243b656966"
+def test_u_turn_scenes_and_only_they_get_new_keys():
+    # the key of a held-out recording's features as stored from stop 25 to stop 45
+    # (runs/heldout_cache/far-sitter_900002024_echo_5c5248243b656966.npz); its person walks
+    # back the way they came, and the side of that U-turn was fixed at stop 46
+    fe_cfg = FrontEndConfig()
+    far = SceneSpec("far-sitter", 900002024, 30.0, "echo")
+    assert far.key(fe_cfg) != "5c5248243b656966"
+    assert far.key(FrontEndConfig(clutter_null_rank=2)) != far.key(fe_cfg)
+    people = [s for s in library.make_scene("far-sitter", seed=900002024, duration_s=30.0,
+                                            device="echo").sources if s.kind == "person"]
+    assert sum(p.u_turns for p in people) >= 1
 
 
 def test_scenes_without_music_keep_their_version_1_key():

@@ -188,6 +188,24 @@ def test_deterministic_from_rng() -> None:
     assert a.events != c.events
 
 
+
+def test_u_turn_side_does_not_follow_rounding() -> None:
+    """Walking to a point and back: a return waypoint off the outbound line by a picometre on
+    either side (as rounding puts it, differently on AVX2 and AVX-512 machines) must not pick
+    the side the person turns on; the body then sweeps the same points as on the exact line."""
+    def there_and_back(dy: float) -> Person:
+        return Person([Start((1.0, 1.0)), WalkTo((3.0, 2.0)), WalkTo((1.0, 1.0 + dy)),
+                       Stand(1.0)], speed_mps=1.0)
+
+    t = np.arange(0.0, 6.0, 0.01)
+    exact = there_and_back(0.0)
+    assert exact.u_turns == 1
+    for dy in (1e-12, -1e-12):
+        other = there_and_back(dy).scatterers(t).positions_m
+        assert np.max(np.abs(other - exact.scatterers(t).positions_m)) < 1e-6
+    assert _walker().u_turns == 0
+
+
 def test_person_is_a_motion_source() -> None:
     p = _walker()
     assert isinstance(p, MotionSource) and p.kind == "person"

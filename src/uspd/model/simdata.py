@@ -46,11 +46,15 @@ class SceneSpec:
         """[name, value] of each post-version-1 scene setting this scene uses."""
         from uspd.sim.library import make_scene
 
-        music = make_scene(self.scene, seed=self.seed, duration_s=self.duration_s,
-                           device=self.device).music
-        if music is not None and music.full_drive_db_spl is not None:
-            return [["music.full_drive_db_spl", music.full_drive_db_spl]]
-        return []
+        scene = make_scene(self.scene, seed=self.seed, duration_s=self.duration_s,
+                           device=self.device)
+        out = []
+        if scene.music is not None and scene.music.full_drive_db_spl is not None:
+            out.append(["music.full_drive_db_spl", scene.music.full_drive_db_spl])
+        # stop 46: a U-turn's side no longer follows arctan2's last bit (sim.people._turn)
+        if any(getattr(src, "u_turns", 0) for src in scene.sources):
+            out.append(["person.u_turn", "clockwise"])
+        return out
 
 
 def features_of_scene(spec: SceneSpec, fe_cfg: FrontEndConfig) -> Recording:

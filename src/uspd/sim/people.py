@@ -66,6 +66,7 @@ HALF_STEP_WIDTH_M = 0.09
 PHASE_AT_REST = 0.05  # gait phase (mod 0.5) of double support, where every walk starts and ends
 WALK_RAMP_S = 0.6  # time to reach (or leave) the cruise speed
 TURN_BLEND_M = 0.3  # path length over which the heading turns at a waypoint
+U_TURN_TOL_RAD = 1e-9  # turns this near half a revolution are U-turns, always clockwise
 ARM_SWING_RAD = math.radians(18.0)
 SEAT_HEIGHT_M = 0.45
 SIT_BACK_M = 0.15  # the pelvis moves back onto the seat
@@ -241,6 +242,15 @@ def _smooth_fade(x: NDArray) -> NDArray:
 
 def _wrap(a: float) -> float:
     return (a + math.pi) % (2 * math.pi) - math.pi
+
+
+def _turn(a: float) -> float:
+    """The heading change a (rad) as the turn a person makes: the shorter way round, and a
+    U-turn (half a revolution give or take U_TURN_TOL_RAD) always clockwise, exactly -pi.
+    Without the tolerance the side of a U-turn follows the last bit of arctan2, which differs
+    between numpy's AVX2 and AVX-512 code paths, and the scene's motion with it."""
+    d = _wrap(a)
+    return -math.pi if abs(abs(d) - math.pi) < U_TURN_TOL_RAD else d
 
 
 # ---------------------------------------------------------------- the person
@@ -484,6 +494,7 @@ class Person:
 
     def _finish(self) -> None:
         """Turn the lists built by the script into arrays for vectorised evaluation."""
+        self.u_turns = 0  # U-turns in the path (their side is fixed: see _turn)
         verts = np.array(self._vertices, dtype=float)
         seg = np.diff(verts, axis=0)
         seg_len = np.hypot(seg[:, 0], seg[:, 1])
@@ -497,14 +508,18 @@ class Person:
         else:
             self._cum = np.concatenate([[0.0], np.cumsum(seg_len)])
             ang = np.arctan2(seg[:, 1], seg[:, 0])
+            turns = [ang[k] - ang[k - 1] for k in range(1, len(ang))]
+            if init is not None:
+                turns.append(init - ang[0])
+            self.u_turns = sum(_turn(a) == -math.pi for a in turns)  # made clockwise
             for k in range(1, len(ang)):
-                ang[k] = ang[k - 1] + _wrap(ang[k] - ang[k - 1])
+                ang[k] = ang[k - 1] + _turn(ang[k] - ang[k - 1])
             ks, kv = [], []
             if init is not None:
                 ang = ang - round((ang[0] - init) / (2 * math.pi)) * 2 * math.pi
                 b = min(TURN_BLEND_M, 0.5 * seg_len[0])
                 ks += [0.0, b]
-                kv += [ang[0] + _wrap(init - ang[0]), ang[0]]
+                kv += [ang[0] + _turn(init - ang[0]), ang[0]]
             else:
                 ks.append(0.0)
                 kv.append(ang[0])
