@@ -32,8 +32,10 @@ Before `Enter` and after `Leave` the person is outside: cross-sections are 0 and
 False; the cross-sections fade in/out over `DOOR_FADE_S` while passing the door.
 
 Known limits: no occlusion or aspect-dependent sigma; heading turns over TURN_BLEND_M of path
-(velocity, not position, steps at the blend ends); when a walk stops at a sharp turn the leading
-foot is placed on the next path segment, so its first swing afterwards is briefly fast (~5 m/s).
+(velocity, not position, steps at the blend ends), and a path that doubles back turns
+clockwise (a U-turn has no shorter side; rounding must not pick one); when a walk stops at a
+sharp turn the leading foot is placed on the next path segment, so its first swing afterwards
+is briefly fast (~5 m/s).
 """
 
 from __future__ import annotations
