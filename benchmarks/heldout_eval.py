@@ -114,6 +114,10 @@ FIFTEENTH_SEED0 = 999_993_896
 # The sixteenth corpus (stop 45): started once the fifteenth had judged stop 44's candidates
 # and stop 46's rule had been written, before any later candidate existed.
 SIXTEENTH_SEED0 = 999_996_948
+# The seventeenth corpus (named at stop 46, not rendered yet): halving the gap to 10^9 again
+# would overlap the sixteenth's 2041 seeds, so the series moves to the empty gap between the
+# held-out and confirmation corpora.
+SEVENTEENTH_SEED0 = 925_000_000
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -147,7 +151,7 @@ CORPORA = {
     SEVENTH_SEED0: "seventh", EIGHTH_SEED0: "eighth", NINTH_SEED0: "ninth",
     TENTH_SEED0: "tenth", ELEVENTH_SEED0: "eleventh", TWELFTH_SEED0: "twelfth",
     THIRTEENTH_SEED0: "thirteenth", FOURTEENTH_SEED0: "fourteenth", FIFTEENTH_SEED0: "fifteenth",
-    SIXTEENTH_SEED0: "sixteenth",
+    SIXTEENTH_SEED0: "sixteenth", SEVENTEENTH_SEED0: "seventeenth",
 }  # fmt: skip
 
 
