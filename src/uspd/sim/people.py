@@ -510,18 +510,18 @@ class Person:
         else:
             self._cum = np.concatenate([[0.0], np.cumsum(seg_len)])
             ang = np.arctan2(seg[:, 1], seg[:, 0])
-            turns = [ang[k] - ang[k - 1] for k in range(1, len(ang))]
-            if init is not None:
-                turns.append(init - ang[0])
-            self.u_turns = sum(_turn(a) == -math.pi for a in turns)  # made clockwise
             for k in range(1, len(ang)):
-                ang[k] = ang[k - 1] + _turn(ang[k] - ang[k - 1])
+                turn = _turn(ang[k] - ang[k - 1])
+                self.u_turns += turn == -math.pi
+                ang[k] = ang[k - 1] + turn
             ks, kv = [], []
             if init is not None:
                 ang = ang - round((ang[0] - init) / (2 * math.pi)) * 2 * math.pi
                 b = min(TURN_BLEND_M, 0.5 * seg_len[0])
                 ks += [0.0, b]
-                kv += [ang[0] + _turn(init - ang[0]), ang[0]]
+                turn = _turn(init - ang[0])
+                self.u_turns += turn == -math.pi
+                kv += [ang[0] + turn, ang[0]]
             else:
                 ks.append(0.0)
                 kv.append(ang[0])
