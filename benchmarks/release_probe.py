@@ -58,7 +58,7 @@ def main() -> None:
     det = NeuralDetector(bundle)
     if not det.path.slow_hops:
         sys.exit(f"error: {args.model} has no slow path in its decision (slow_hops)")
-    warm = bundle.receptive_field_hops
+    warm = bundle.warm_up_hops
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.model}: "
           f"{det.path}, {det.logic.threshold:g} over {det.logic.on_hops} hops")
     t0 = time.perf_counter()

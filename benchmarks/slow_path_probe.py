@@ -102,7 +102,7 @@ def main() -> None:
     if bundle.members:
         sys.exit("error: slow_path_probe.py takes one network, not an ensemble")
     det = NeuralDetector(bundle)
-    hold, warm = det.logic.on_hops, bundle.receptive_field_hops
+    hold, warm = det.logic.on_hops, bundle.warm_up_hops
     if args.validation:
         data = validation_items(args.recipe, det.fe_cfg)
         where = f"validation of {args.recipe}"

@@ -75,7 +75,7 @@ def main() -> None:
     path = NeuralDetector(bundle).path
     probs = class_probabilities(bundle, recs)
     scores = deployed_scores(bundle, recs, probs=probs, path=path)
-    releases = [path.release_scores(p, bundle.receptive_field_hops) for p in probs]
+    releases = [path.release_scores(p, bundle.warm_up_hops) for p in probs]
     print(f"model {args.model} on the validation set of {args.config}: {len(recs)} recordings "
           f"({platform.machine()}, {os.cpu_count()} cores)")
     for k in HOLDS:

@@ -397,3 +397,32 @@ def test_quiet_blocks_skip_the_hop_loop_without_changing_a_decision():
         lg = logic()
         m = np.concatenate([lg.process(seq[i:i + size]) for i in range(0, seq.size, size)])
         assert m[115] and not m[416]
+
+
+def test_a_manifest_warm_up_keeps_the_detector_silent_for_that_long(tmp_path):
+    """decision.warm_up_s: score 0 and no motion for ceil(warm_up_s / hop) hops (never fewer
+    than the receptive field), the rest as without it, in any split of the stream."""
+    m = random_model(5)
+    base = {"feature": {"hop_s": 0.025}, "threshold": 0.3}
+    plain = NeuralDetector(load_model(export_npz(m, tmp_path / "plain", base)))
+    x = random_feats(300)
+    want = plain.process(block(x))
+    warm = 167  # 4.175 s: a comb front end's 3.0 s to settle plus the 1.175 s receptive field
+    long_path = export_npz(m, tmp_path / "long", {**base, "decision": {"warm_up_s": 4.175}})
+    long = NeuralDetector(load_model(long_path))
+    assert load_model(long_path).warm_up_hops == warm
+    got = long.process(block(x))
+    assert np.all(got.score[:warm] == 0) and not got.motion[:warm].any()
+    assert np.array_equal(got.score[warm:], want.score[warm:])
+    assert want.score[m.arch.receptive_field_hops:warm].max() > 0  # it did silence something
+    long.reset()
+    parts = [long.process(block(x[a:b], a)) for a, b in ((0, 100), (100, 167), (167, 168),
+                                                         (168, 300))]
+    assert np.array_equal(np.concatenate([p.score for p in parts]), got.score)
+    assert np.array_equal(np.concatenate([p.motion for p in parts]), got.motion)
+    short = export_npz(m, tmp_path / "short", {**base, "decision": {"warm_up_s": 0.1}})
+    assert load_model(short).warm_up_hops == m.arch.receptive_field_hops
+    for bad in (-1.0, "4 s", True):
+        path = export_npz(m, tmp_path / "bad", {**base, "decision": {"warm_up_s": bad}})
+        with pytest.raises(ConfigError, match="warm_up_s"):
+            NeuralDetector(load_model(path))

@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+WARM_S = 3.0  # the null is the identity for this long after a stream starts (s)
+
 
 class ClutterNull:
     """Streaming projection of (n_mics, n) complex baseband, fed in whole hops of `hop_bb`
@@ -34,7 +36,7 @@ class ClutterNull:
     numbers do not depend on how many hops a call holds (bit-identical for any split)."""
 
     def __init__(self, hop_bb: int, hop_s: float, n_mics: int, rank: int, tau_s: float = 10.0,
-                 warm_s: float = 3.0):
+                 warm_s: float = WARM_S):
         if hop_bb < 1 or hop_s <= 0 or tau_s <= 0 or warm_s < 0:
             raise ValueError("clutter null: need hop_bb >= 1, hop_s > 0, tau_s > 0, warm_s >= 0")
         if not 0 <= rank < n_mics:

@@ -26,10 +26,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from uspd.dsp.clutter import ClutterFilter, clutter_cutoff_hz
+from uspd.dsp.clutter_null import WARM_S as NULL_WARM_S
 from uspd.dsp.clutter_null import ClutterNull
 from uspd.dsp.demod import DemodPlan, Demodulator, plan_demod
 from uspd.dsp.features import DB_FLOOR, DopplerAnalyzer, velocity_axis_mps
 from uspd.dsp.music_cancel import MusicCanceller
+from uspd.dsp.periodic_cancel import MEMORY_S as PERIODIC_MEMORY_S
+from uspd.dsp.periodic_cancel import UPDATE_S as PERIODIC_UPDATE_S
 from uspd.dsp.periodic_cancel import PeriodicCanceller
 from uspd.dsp.speaker_null import SpeakerNull
 from uspd.errors import ConfigError, InputError
@@ -75,6 +78,18 @@ class FrontEndConfig:
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
                  if later.get(f.name, object()) != getattr(self, f.name)]
         return f"{type(self).__name__}({', '.join(parts)})"
+
+    @property
+    def settle_s(self) -> float:
+        """Time (s) after a stream starts until every adaptive stage whose output the
+        features carry has engaged: the clutter null is the identity for its first
+        clutter_null.WARM_S, and the comb passes its input until it has MEMORY_S to find the
+        lag on, then sets it at the next update (at most UPDATE_S later). 0 without them (the
+        speaker null and music canceller adapt from the first hop)."""
+        if self.clutter_null_rank == 0:
+            return 0.0
+        comb = PERIODIC_MEMORY_S + PERIODIC_UPDATE_S if self.periodic_cancel else 0.0
+        return max(NULL_WARM_S, comb)
 
     def validate(self) -> None:
         if self.hop_s <= 0 or self.window_s <= 0 or self.window_s < self.hop_s:

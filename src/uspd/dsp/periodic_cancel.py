@@ -96,6 +96,10 @@ def find_lag(seg: NDArray[np.complex128], lo: int, hi: int) -> tuple[float, floa
     return min((lag, share) for lag, share in found if share <= best + MULTIPLE_SLACK)
 
 
+MEMORY_S = 2.0  # input the lag is found on; the comb passes everything before it (s)
+UPDATE_S = 0.5  # the lag is found again this often (s)
+
+
 class PeriodicCanceller:
     """Streaming comb on (n_mics, n) complex baseband at fs_bb_hz, fed in whole hops of hop_bb
     samples (see the module doc). Explicit state; each hop's output does not depend on how
@@ -103,8 +107,8 @@ class PeriodicCanceller:
     (None: passing) and the residual share it was found with, for diagnostics."""
 
     def __init__(self, fs_bb_hz: float, hop_bb: int, n_mics: int,
-                 lag_range_s: tuple[float, float] = (0.008, 0.21), memory_s: float = 2.0,
-                 update_s: float = 0.5, gate: float = 0.5):
+                 lag_range_s: tuple[float, float] = (0.008, 0.21),
+                 memory_s: float = MEMORY_S, update_s: float = UPDATE_S, gate: float = 0.5):
         lo, hi = (int(np.ceil(lag_range_s[0] * fs_bb_hz)), int(np.floor(lag_range_s[1]
                                                                           * fs_bb_hz)))
         if hop_bb < 1 or n_mics < 1 or update_s <= 0 or not 0 < gate <= 1:

@@ -505,8 +505,24 @@ class ModelBundle:
 
     @property
     def receptive_field_hops(self) -> int:
-        """Hops until every network's output depends on real features only (the warm-up)."""
+        """Hops until every network's output depends on real features only."""
         return max(arch.receptive_field_hops for arch, _ in self.networks())
+
+    @property
+    def warm_up_hops(self) -> int:
+        """Hops at the start of a stream reported as score 0, no motion (the warm-up): the
+        receptive field, or the manifest decision's `warm_up_s` (s, at the manifest's feature
+        hop) if that is longer, e.g. so that the network reads only features from after the
+        adaptive front end engaged (FrontEndConfig.settle_s)."""
+        hop_s = float(self.feature_config().get("hop_s", FrontEndConfig.hop_s))
+        warm_up_s = self.manifest.get("decision", {}).get("warm_up_s")
+        if warm_up_s is None:
+            return self.receptive_field_hops
+        if isinstance(warm_up_s, bool) or not isinstance(warm_up_s, (int, float)) or not (
+                0.0 <= warm_up_s < 3600.0):
+            raise ConfigError(f"model decision: warm_up_s must be seconds in [0, 3600), not "
+                              f"{warm_up_s!r}")
+        return max(self.receptive_field_hops, int(np.ceil(warm_up_s / hop_s - 1e-9)))
 
     def network(self) -> StreamingTCN | StreamingEnsemble:
         if not self.members:
@@ -670,7 +686,8 @@ class NeuralDetector:
     (uspd.model.repeat: bursts on the beat of earlier ones, an oscillating fan's sweeps, are
     set to 0). motion with hysteresis (see NeuralConfig); kind = "major" or "minor" by the
     larger class probability while motion is on, else "none".
-    The first receptive-field hops of a stream (1.175 s) are warm-up: score 0, no motion.
+    The first receptive-field hops of a stream (1.175 s), or the manifest decision's
+    `warm_up_s` if longer, are warm-up: score 0, no motion.
     Output is identical for any split of the feature stream into blocks.
     """
 
@@ -733,6 +750,8 @@ class NeuralDetector:
         if self.score_hops < 1:
             raise ConfigError(f"neural score_hops must be >= 1, not {self.score_hops}")
         self.evidence_hops = self.path.evidence_hops
+        self.warm_up_hops = (bundle.warm_up_hops if self.cfg.warm_up_hops is None
+                             else self.cfg.warm_up_hops)
         self.net = bundle.network()
         self.reset()
 
@@ -782,9 +801,7 @@ class NeuralDetector:
         probs = softmax(logits)
         # warm-up: until the receptive field is filled with real features, the network sees
         # its zero start state; report no motion (score 0) rather than guess
-        warm_up = self.cfg.warm_up_hops
-        warm_up = self.bundle.receptive_field_hops if warm_up is None else warm_up
-        warm = warm_up - self._hops_seen
+        warm = self.warm_up_hops - self._hops_seen
         self._hops_seen += probs.shape[0]
         score, self._evidence = self.path.scores(probs, warm, self._evidence)
         if self.veto is not None:

@@ -247,7 +247,7 @@ def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording], evidence_hop
     warm-up; with evidence_hops > 1 its mean evidence; or what `path` reads; then through
     `veto`, if given); probs: class_probabilities, if known."""
     probs = class_probabilities(bundle, recs) if probs is None else probs
-    return [decision_scores(p, bundle.receptive_field_hops, evidence_hops, path, veto)
+    return [decision_scores(p, bundle.warm_up_hops, evidence_hops, path, veto)
             for p in probs]
 
 
@@ -291,7 +291,7 @@ def tune_decision(bundle: ModelBundle, recs: Sequence[Recording], max_false_alar
     paths = list(dict.fromkeys(paths[:1] if det_recall is None else paths))
     veto = None if repeat_veto is None else RepeatVeto(repeat_veto, hop_s)
     scores = {e: deployed_scores(bundle, recs, probs=probs, path=e, veto=veto) for e in paths}
-    warm = bundle.receptive_field_hops
+    warm = bundle.warm_up_hops
     releases = {e: [e.release_scores(p, warm) for p in probs] for e in paths}
     det_fa: dict[ScorePath, dict[int, float]] = {}
     first_hold: dict[ScorePath, tuple[int, ...]] = {e: ON_HOPS for e in paths}
