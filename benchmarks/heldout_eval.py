@@ -35,7 +35,9 @@ the thirteenth (THIRTEENTH_SEED0), started at the end of stop 41 for the next ca
 --seed0 999987793 on the fourteenth (FOURTEENTH_SEED0), started at stop 42 for the candidates
 whose rule that stop wrote for stop 43; --seed0 999993896 on the fifteenth (FIFTEENTH_SEED0),
 started at the end of stop 43 for the next candidate; --seed0 999996948 on the sixteenth
-(SIXTEENTH_SEED0), started at stop 45 for stop 46's candidates.
+(SIXTEENTH_SEED0), started at stop 45 for stop 46's candidates; --seed0 925000000 on the
+seventeenth (SEVENTEENTH_SEED0), rendered at stops 47-48 to test the shipped model; --seed0
+937500000 on the eighteenth (EIGHTEENTH_SEED0), started at stop 48 for stop 49's candidate.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -118,6 +120,10 @@ SIXTEENTH_SEED0 = 999_996_948
 # would overlap the sixteenth's 2041 seeds, so the series moves to the empty gap between the
 # held-out and confirmation corpora.
 SEVENTEENTH_SEED0 = 925_000_000
+# The eighteenth corpus (stop 48): started after the seventeenth had been read and stop 49's
+# rule (the settled warm-up) had been written; midway between the seventeenth and the
+# confirmation corpus.
+EIGHTEENTH_SEED0 = 937_500_000
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -152,6 +158,7 @@ CORPORA = {
     TENTH_SEED0: "tenth", ELEVENTH_SEED0: "eleventh", TWELFTH_SEED0: "twelfth",
     THIRTEENTH_SEED0: "thirteenth", FOURTEENTH_SEED0: "fourteenth", FIFTEENTH_SEED0: "fifteenth",
     SIXTEENTH_SEED0: "sixteenth", SEVENTEENTH_SEED0: "seventeenth",
+    EIGHTEENTH_SEED0: "eighteenth",
 }  # fmt: skip
 
 

@@ -411,6 +411,7 @@ def test_a_manifest_warm_up_keeps_the_detector_silent_for_that_long(tmp_path):
     long_path = export_npz(m, tmp_path / "long", {**base, "decision": {"warm_up_s": 4.175}})
     long = NeuralDetector(load_model(long_path))
     assert load_model(long_path).warm_up_hops == warm
+    assert long.describe().endswith(", warm-up 4.175 s") and "warm-up" not in plain.describe()
     got = long.process(block(x))
     assert np.all(got.score[:warm] == 0) and not got.motion[:warm].any()
     assert np.array_equal(got.score[warm:], want.score[warm:])

@@ -781,6 +781,8 @@ class NeuralDetector:
                      f"{logic.context_hops * self.fe_cfg.hop_s:g} s of motion")
         if self.veto is not None:
             text += f", {self.veto.cfg.label()}"
+        if self.warm_up_hops > self.bundle.receptive_field_hops:
+            text += f", warm-up {self.warm_up_hops * self.fe_cfg.hop_s:g} s"
         return text
 
     def reset(self) -> None:
