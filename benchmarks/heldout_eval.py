@@ -37,7 +37,7 @@ whose rule that stop wrote for stop 43; --seed0 999993896 on the fifteenth (FIFT
 started at the end of stop 43 for the next candidate; --seed0 999996948 on the sixteenth
 (SIXTEENTH_SEED0), started at stop 45 for stop 46's candidates; --seed0 925000000 on the
 seventeenth (SEVENTEENTH_SEED0), rendered at stops 47-48 to test the shipped model; --seed0
-937500000 on the eighteenth (EIGHTEENTH_SEED0), started at stop 48 for stop 49's candidate.
+937500000 on the eighteenth (EIGHTEENTH_SEED0), started at stop 48, unused so far.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -120,9 +120,9 @@ SIXTEENTH_SEED0 = 999_996_948
 # would overlap the sixteenth's 2041 seeds, so the series moves to the empty gap between the
 # held-out and confirmation corpora.
 SEVENTEENTH_SEED0 = 925_000_000
-# The eighteenth corpus (stop 48): started after the seventeenth had been read and stop 49's
-# rule (the settled warm-up) had been written; midway between the seventeenth and the
-# confirmation corpus.
+# The eighteenth corpus (stop 48): started after the seventeenth had been read, for a
+# candidate withdrawn before any figure (docs/candidates/README.md, "Stop 49"); kept for the
+# next rule. Midway between the seventeenth and the confirmation corpus.
 EIGHTEENTH_SEED0 = 937_500_000
 
 # family -> (count at scale 1, duration s, device mix)
