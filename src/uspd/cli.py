@@ -26,45 +26,13 @@ app = typer.Typer(
 )
 
 
-def _restart_with_portable_kernels() -> None:
-    """Replace this process by the same command with every numeric library held to its AVX2
-    code (uspd.kernels), if the command asks for it and the machine is x86-64 POSIX; the
-    libraries read those settings only when they load, and numpy has loaded already."""
-    import os
-    import platform
-
-    from uspd.kernels import portable_environ, wants_portable
-
-    if os.name != "posix" or not wants_portable(sys.argv):
-        return
-    env = portable_environ(os.environ, platform.machine())
-    if env is not None:
-        sys.stdout.flush()
-        os.execve(sys.executable, [sys.executable, "-m", "uspd", *sys.argv[1:]], env)
-
-
-NativeKernels = Annotated[bool, typer.Option(
-    "--native-kernels", help="Run this CPU's own vector kernels (AVX-512 where it has them) "
-    "instead of the portable AVX2 set; the result's last bits then depend on the CPU.")]
-
-
-def _say_kernels() -> None:
-    """One line: the vector kernels this run uses (they decide a result's last bits)."""
-    from uspd.kernels import describe_kernels
-
-    typer.echo(f"vector kernels: {describe_kernels()}")
-
-
 @app.callback()
 def _root() -> None:
     """Ultrasonic motion and presence sensing: simulate, detect, evaluate, train, demo."""
 
 
 def main() -> None:
-    """Entry point: run the typer app and turn UspdError into a one-line message. Training,
-    tuning and mining first start again with the portable vector kernels (uspd.kernels) so
-    that their results do not depend on the CPU, unless --native-kernels."""
-    _restart_with_portable_kernels()
+    """Entry point: run the typer app and turn UspdError into a one-line message."""
     try:
         app()
     except UspdError as exc:
@@ -345,7 +313,6 @@ def train(
     render_only: Annotated[bool, typer.Option(help="Only render the recipe's scenes into its "
                                               "feature cache (a later run trains on them).")]
     = False,
-    native_kernels: NativeKernels = False,
 ) -> None:
     """Train the neural motion classifier on simulated data (needs torch: uspd[train])."""
     try:
@@ -355,7 +322,6 @@ def train(
 
         raise MissingComponentError(
             "training needs torch: pip install 'uspd[train]' (torch==2.13.0 works)") from exc
-    _say_kernels()
     from uspd.model.train_job import run_training
 
     res = run_training(config, out_dir, install=install, confirm=None if yes else ask,
@@ -373,13 +339,11 @@ def mine(
                                              "write (default: the recipe's mine.out).")]
     = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing list.")] = False,
-    native_kernels: NativeKernels = False,
 ) -> None:
     """Find simulated scenes the model false-alarms on (hard negatives for `uspd train`)."""
     from uspd.model.train_job import run_mining
 
     _one_line_warnings()
-    _say_kernels()
     path = run_mining(config, model, out, force=force, echo=typer.echo, progress=_progress)
     typer.echo(f"wrote {path}")
 
@@ -395,13 +359,11 @@ def tune(
         help="Evidence windows to try, in hops, comma-separated (e.g. 1,8,16,24,32; default: "
         "the recipe's [train] evidence_hops, else 1 = p_human per hop).")] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing model.")] = False,
-    native_kernels: NativeKernels = False,
 ) -> None:
     """Tune a trained model's decision logic afresh on its recipe's validation set."""
     from uspd.model.train_job import run_tuning
 
     _one_line_warnings()
-    _say_kernels()
     windows = None
     if evidence_hops is not None:
         try:

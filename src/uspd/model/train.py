@@ -401,17 +401,13 @@ def recordings_sha256(recs: Sequence[Recording]) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of Python and of the libraries a training run's result depends on, and the
-    vector kernels they ran (uspd.kernels)."""
-    from uspd.kernels import describe_kernels
-
+    """Versions of Python and of the libraries a training run's result depends on."""
     out = {"python": platform.python_version()}
     for name in ("numpy", "scipy", "torch", "uspd"):
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             out[name] = "not installed"
-    out["kernels"] = describe_kernels()
     return out
 
 
