@@ -30,6 +30,7 @@ import hashlib
 import importlib.metadata
 import math
 import platform
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -401,14 +402,42 @@ def recordings_sha256(recs: Sequence[Recording]) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of Python and of the libraries a training run's result depends on."""
+    """Versions of Python and of the libraries a training run's result depends on, the CPU,
+    and the vector code numpy and torch chose on it (an AVX-512 and an AVX2 machine sum in
+    different orders; docs/candidates/README.md, stop 48)."""
     out = {"python": platform.python_version()}
     for name in ("numpy", "scipy", "torch", "uspd"):
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             out[name] = "not installed"
+    out["cpu"] = cpu_model()
+    out["numpy_simd"] = numpy_simd_target()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch_simd"] = str(torch.backends.cpu.get_cpu_capability())
     return out
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what the platform says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def numpy_simd_target() -> str:
+    """The most advanced of numpy's dispatch targets this process runs (e.g. X86_V3 = AVX2,
+    AVX512_ICL), 'baseline' if none."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    enabled = [t for t in __cpu_dispatch__ if __cpu_features__.get(t)]
+    return enabled[-1] if enabled else "baseline"
 
 
 def _jsonable(o: Any) -> Any:
