@@ -170,8 +170,9 @@ def test_training_is_reproducible(tmp_path):
     # and the vector code the libraries chose on this CPU (what differed between stop 44's
     # machine and stop 48's)
     assert ta["versions"]["torch_simd"] == str(torch.backends.cpu.get_cpu_capability())
-    assert ta["versions"]["numpy_simd"] in ("baseline", *np._core._multiarray_umath
-                                            .__cpu_dispatch__)
+    from numpy._core._multiarray_umath import __cpu_dispatch__
+
+    assert ta["versions"]["numpy_simd"] in ("baseline", *__cpu_dispatch__)
     other = train_model(data[1:], data[:1], cfg, tmp_path / "c").manifest["train"]
     assert other["train_data_sha256"] == ta["val_data_sha256"]
 

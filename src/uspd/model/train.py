@@ -433,9 +433,12 @@ def cpu_model() -> str:
 
 def numpy_simd_target() -> str:
     """The most advanced of numpy's dispatch targets this process runs (e.g. X86_V3 = AVX2,
-    AVX512_ICL), 'baseline' if none."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-
+    AVX512_ICL), 'baseline' if none; 'unknown' if this numpy does not say (the lists are
+    numpy's own, not public API)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        return "unknown"
     enabled = [t for t in __cpu_dispatch__ if __cpu_features__.get(t)]
     return enabled[-1] if enabled else "baseline"
 
