@@ -39,8 +39,7 @@ class ScriptedNetwork:
 
 
 def bundle(loud):
-    return SimpleNamespace(receptive_field_hops=WARM_UP, warm_up_hops=WARM_UP,
-                           network=lambda: ScriptedNetwork(loud))
+    return SimpleNamespace(warm_up_hops=WARM_UP, network=lambda: ScriptedNetwork(loud))
 
 
 def empty_recording(n_hops=800):
@@ -89,8 +88,7 @@ def scored_recording(p, segs):
     labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs))
     rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
                     np.arange(1, n + 1) * HOP, labels)
-    net = SimpleNamespace(receptive_field_hops=0, warm_up_hops=0,
-                          network=lambda: ScoreNetwork(np.asarray(p)))
+    net = SimpleNamespace(warm_up_hops=0, network=lambda: ScoreNetwork(np.asarray(p)))
     return net, rec
 
 
