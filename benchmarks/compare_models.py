@@ -123,18 +123,20 @@ def scores_of(bundles: list, feats: list[np.ndarray]
               ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Per recording, the per-hop score the decision reads as NeuralDetector makes it
     (p_human, 0 during the warm-up (ModelBundle.warm_up_hops), or its mean evidence over the
-    manifest's evidence_hops, or its slow path; then its repeat veto, if any), and what its
-    off rule reads (None: that score; with release "fast" or "fast-rearm", p_human), torch
-    batch; of several bundles or an ensemble, of the class probabilities averaged over all
-    their networks (0 until the longest warm-up is over), as the ensemble runtime averages
-    them; the score path and veto are the first bundle's."""
+    manifest's evidence_hops, or its slow path; then its repeat veto and its cold start, if
+    any), and what its off rule reads (None: that score; with release "fast" or
+    "fast-rearm", p_human), torch batch; of several bundles or an ensemble, of the class
+    probabilities averaged over all their networks (0 until the longest warm-up is over), as
+    the ensemble runtime averages them; the score path, veto and cold start are the first
+    bundle's."""
     from uspd.model.runtime import NeuralDetector, decision_scores
 
     warm_up = max(b.warm_up_hops for b in bundles)
     det = NeuralDetector(bundles[0])
     path = det.path
     probs = class_probabilities_of(bundles, feats)
-    return ([decision_scores(p, warm_up, path=path, veto=det.veto) for p in probs],
+    return ([decision_scores(p, warm_up, path=path, veto=det.veto, cold=det.cold)
+             for p in probs],
             [path.release_scores(p, warm_up) for p in probs])
 
 

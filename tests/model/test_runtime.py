@@ -22,10 +22,12 @@ from uspd.model.net import (  # noqa: E402
 from uspd.model.runtime import (  # noqa: E402
     HISTORY_FLOOR_DB,
     Arch,
+    ColdStart,
     NeuralConfig,
     NeuralDetector,
     PeakHistory,
     StreamingTCN,
+    decision_scores,
     load_model,
     model_inputs,
     p_human,
@@ -397,6 +399,63 @@ def test_quiet_blocks_skip_the_hop_loop_without_changing_a_decision():
         lg = logic()
         m = np.concatenate([lg.process(seq[i:i + size]) for i in range(0, seq.size, size)])
         assert m[115] and not m[416]
+
+
+def test_cold_start_lowers_the_log_odds_of_the_first_hops_only():
+    score = np.array([0.0, 0.5, 0.9, 1.0, 0.99, 0.7, 0.3])
+    cold = ColdStart(hops=5, shift=2.0)
+    got = cold.apply(score)
+    logit = np.log(score[1:3] / (1 - score[1:3])) - 2.0
+    assert np.allclose(got[1:3], 1 / (1 + np.exp(-logit)), rtol=0, atol=1e-15)
+    assert got[0] == 0.0 and got[3] == 1.0 and got[4] < score[4]
+    assert np.array_equal(got[5:], score[5:]) and np.array_equal(score[:2], [0.0, 0.5])
+    # streaming: the hops' place in the stream, not in the block, says which are cold
+    assert np.array_equal(np.concatenate([cold.apply(score[:3]), cold.apply(score[3:], 3)]),
+                          got)
+    assert cold.apply(score, 5) is score and ColdStart(5, 0.0).apply(score) is score
+    for hops, shift in ((-1, 1.0), (3, -0.5), (3, float("nan"))):
+        with pytest.raises(ConfigError, match="cold start"):
+            ColdStart(hops, shift)
+
+
+def test_a_manifest_cold_start_lowers_the_stream_start_as_the_batch_scores_do(tmp_path):
+    """decision.cold_start_s / cold_start_shift: the first ceil(s / hop) hops' scores lowered
+    by that many nats, the rest as without it, in any split of the stream, and the batch score
+    (compare_models, the tuner) is the streaming one."""
+    m = random_model(5)
+    base = {"feature": {"hop_s": 0.025}, "threshold": 0.3}
+    plain = NeuralDetector(load_model(export_npz(m, tmp_path / "plain", base)))
+    x = random_feats(300)
+    want = plain.process(block(x))
+    path = export_npz(m, tmp_path / "cold", {**base, "decision": {
+        "cold_start_s": 3.0, "cold_start_shift": 2.0}})
+    bundle = load_model(path)
+    assert bundle.cold_start == ColdStart(120, 2.0)
+    det = NeuralDetector(bundle)
+    assert det.describe().endswith(", cold start 3 s -2 nats")
+    got = det.process(block(x))
+    rf = m.arch.receptive_field_hops
+    assert np.all(got.score[:rf] == 0) and want.score[rf:120].max() > 0
+    assert np.allclose(got.score[:120], ColdStart(120, 2.0).apply(want.score)[:120])
+    assert np.all(got.score[rf:120] < want.score[rf:120])
+    assert np.array_equal(got.score[120:], want.score[120:])
+    det.reset()
+    parts = [det.process(block(x[a:b], a)) for a, b in ((0, 100), (100, 120), (120, 121),
+                                                        (121, 300))]
+    assert np.array_equal(np.concatenate([p.score for p in parts]), got.score)
+    assert np.array_equal(np.concatenate([p.motion for p in parts]), got.motion)
+    probs = softmax(bundle.network().process(x))
+    batch = decision_scores(probs, bundle.warm_up_hops, path=det.path, cold=det.cold)
+    assert np.array_equal(batch, got.score)
+    off = NeuralDetector(bundle, NeuralConfig(cold_start=False))
+    assert np.array_equal(off.process(block(x)).score, want.score)
+    for bad in ({"cold_start_s": -1.0, "cold_start_shift": 2.0},
+                {"cold_start_s": 3.0, "cold_start_shift": -2.0},
+                {"cold_start_s": 3.0, "cold_start_shift": "2"},
+                {"cold_start_s": True, "cold_start_shift": 2.0}):
+        with pytest.raises(ConfigError, match="cold"):
+            NeuralDetector(load_model(export_npz(m, tmp_path / "bad", {**base,
+                                                                       "decision": bad})))
 
 
 def test_a_manifest_warm_up_keeps_the_detector_silent_for_that_long(tmp_path):

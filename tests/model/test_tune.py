@@ -9,6 +9,8 @@ import pytest
 from uspd.errors import ConfigError
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
+from uspd.model.runtime import ColdStart
+from uspd.model.train_job import _tune_into
 from uspd.model.tune import (
     ON_HOPS,
     THRESHOLDS,
@@ -38,8 +40,9 @@ class ScriptedNetwork:
         return logits
 
 
-def bundle(loud):
-    return SimpleNamespace(warm_up_hops=WARM_UP, network=lambda: ScriptedNetwork(loud))
+def bundle(loud, cold=None):
+    return SimpleNamespace(warm_up_hops=WARM_UP, cold_start=cold or ColdStart(),
+                           network=lambda: ScriptedNetwork(loud))
 
 
 def empty_recording(n_hops=800):
@@ -55,6 +58,21 @@ def test_start_state_within_warm_up_is_not_a_false_alarm():
     # past the warm-up the same scores are a false alarm for every setting
     tuned = tune_decision(bundle(WARM_UP + 20), [empty_recording()], evidence_hops=(1,))
     assert tuned.false_alarms == 1
+
+
+def test_the_tuner_scores_with_the_cold_start_and_a_retune_keeps_it():
+    # the start state's certain "major" (20 nats) past the warm-up is a false alarm for every
+    # setting; a cold start over those hops lowering them by 40 nats leaves none
+    loud, rec = WARM_UP + 20, empty_recording()
+    assert tune_decision(bundle(loud), [rec], evidence_hops=(1,)).false_alarms == 1
+    cold = bundle(loud, ColdStart(loud, 40.0))
+    assert tune_decision(cold, [rec], evidence_hops=(1,)).false_alarms == 0
+    # a retune (uspd tune) rewrites the decision but keeps the start-up keys it scored with
+    start = {"warm_up_s": 1.0, "cold_start_s": loud * HOP, "cold_start_shift": 40.0}
+    manifest = {"decision": {"threshold": 0.5, "on_hops": 9, **start}}
+    _tune_into(manifest, cold, [rec], "all", (1,), echo=lambda text: None)
+    tuned = tune_decision(cold, [rec], det_scope="all", evidence_hops=(1,))
+    assert manifest["decision"] == {**tuned.manifest(), **start}
 
 
 def test_no_setting_within_the_budget_falls_back_to_the_strictest_and_says_so():
@@ -88,7 +106,8 @@ def scored_recording(p, segs):
     labels = Labels(96000, 4e4, n * HOP, 4, tuple(segs))
     rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64),
                     np.arange(1, n + 1) * HOP, labels)
-    net = SimpleNamespace(warm_up_hops=0, network=lambda: ScoreNetwork(np.asarray(p)))
+    net = SimpleNamespace(warm_up_hops=0, cold_start=ColdStart(),
+                          network=lambda: ScoreNetwork(np.asarray(p)))
     return net, rec
 
 

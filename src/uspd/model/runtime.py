@@ -56,6 +56,9 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 # left out (stop 37 found periodic_cancel missing from a hand-kept list)
 FEATURE_KEYS = tuple(f.name for f in fields(FrontEndConfig))
 DEFAULT_OFF_RATIO, DEFAULT_OFF_S = 0.6, 0.4  # off rule of manifests that do not set one
+# manifest decision keys about a stream's start (ModelBundle.warm_up_hops, .cold_start): not
+# chosen by the tuner, which scores with them, so a retune keeps them
+STARTUP_KEYS = ("warm_up_s", "cold_start_s", "cold_start_shift")
 RELEASES = ("score", "fast", "fast-rearm")  # what the off rule may read (ScorePath.release)
 # front-end settings that models from before the setting existed were trained with
 FEATURE_LEGACY = {"music_canceller": False, "music_canceller_gate": 0.0,
@@ -295,19 +298,57 @@ def _warm(score: NDArray, warm_hops: int) -> NDArray[np.float64]:
     return score
 
 
+@dataclass(frozen=True)
+class ColdStart:
+    """Start-up caution: over a stream's first `hops` hops the decision score's log-odds are
+    lowered by `shift` nats, sigmoid(logit(score) - shift), so the detector asks for more
+    evidence while its adaptive front end (the periodic canceller, the clutter null) has not
+    engaged and a fan's echo still reaches the network (FrontEndConfig.settle_s). Unlike a
+    longer warm-up it stays able to fire: a walker who is there from the start still counts.
+    hops 0 or shift 0: none."""
+
+    hops: int = 0
+    shift: float = 0.0  # nats, >= 0
+
+    def __post_init__(self) -> None:
+        if self.hops < 0 or not math.isfinite(self.shift) or self.shift < 0:
+            raise ConfigError(f"decision: the cold start needs hops >= 0 and a shift of "
+                              f"finite nats >= 0, not {self.hops} and {self.shift}")
+
+    @property
+    def active(self) -> bool:
+        return self.hops > 0 and self.shift > 0
+
+    def apply(self, score: NDArray, first_hop: int = 0) -> NDArray[np.float64]:
+        """`score` of the stream's hops first_hop, first_hop + 1, ... with those before
+        `hops` lowered (a copy; 0 stays 0, 1 stays 1). Per hop, so any split of a stream gives
+        bit-identical output."""
+        n = min(max(self.hops - first_hop, 0), score.shape[0])
+        if n == 0 or not self.active:
+            return score
+        out = np.array(score, np.float64)
+        s = out[:n]
+        out[:n] = s / (s + (1.0 - s) * math.exp(self.shift))
+        return out
+
+    def label(self, hop_s: float) -> str:
+        """How reports name it at `hop_s` (s), e.g. 'cold start 3 s -2 nats'."""
+        return f"cold start {self.hops * hop_s:g} s -{self.shift:g} nats"
+
+
 def decision_scores(probs: NDArray, warm_up_hops: int, evidence_hops: int = 1,
-                    path: ScorePath | None = None, veto: RepeatVeto | None = None
-                    ) -> NDArray[np.float64]:
+                    path: ScorePath | None = None, veto: RepeatVeto | None = None,
+                    cold: ColdStart | None = None) -> NDArray[np.float64]:
     """Per-hop score the decision logic of a whole recording reads, as NeuralDetector makes
     it while streaming: p_human (0 during the warm-up), or with evidence_hops > 1 its
     mean_evidence over that many hops, or what `path` (in place of evidence_hops) reads;
-    then through `veto` (reset first), if given."""
+    then through `veto` (reset first), if given, then lowered by `cold` over the start."""
     path = path or ScorePath(evidence_hops)
     score = path.scores(probs, warm_up_hops, path.initial_state())[0]
-    if veto is None:
-        return score
-    veto.reset()
-    return veto.process(score)
+    if veto is not None:
+        veto.reset()
+        score = veto.process(score)
+    return score if cold is None else cold.apply(score)
 
 
 def evidence_scores(probs: NDArray, warm_hops: int, before: NDArray, shift: float = 0.0
@@ -514,15 +555,35 @@ class ModelBundle:
         receptive field, or the manifest decision's `warm_up_s` (s, at the manifest's feature
         hop) if that is longer, e.g. so that the network reads only features from after the
         adaptive front end engaged (FrontEndConfig.settle_s)."""
+        warm_up = self._decision_hops("warm_up_s")
+        return self.receptive_field_hops if warm_up is None else max(
+            self.receptive_field_hops, warm_up)
+
+    @property
+    def cold_start(self) -> ColdStart:
+        """The manifest decision's start-up caution (ColdStart): `cold_start_s` (s, at the
+        manifest's feature hop) and `cold_start_shift` (nats); none if either is absent."""
+        hops = self._decision_hops("cold_start_s")
+        shift = self.manifest.get("decision", {}).get("cold_start_shift")
+        if hops is None or shift is None:
+            return ColdStart()
+        if isinstance(shift, bool) or not isinstance(shift, (int, float)):
+            raise ConfigError(f"model decision: cold_start_shift must be nats >= 0, not "
+                              f"{shift!r}")
+        return ColdStart(hops, float(shift))
+
+    def _decision_hops(self, key: str) -> int | None:
+        """The manifest decision's `key`, seconds in [0, 3600), as hops at the manifest's
+        feature hop (rounded up); None if absent."""
         hop_s = float(self.feature_config().get("hop_s", FrontEndConfig.hop_s))
-        warm_up_s = self.manifest.get("decision", {}).get("warm_up_s")
-        if warm_up_s is None:
-            return self.receptive_field_hops
-        if isinstance(warm_up_s, bool) or not isinstance(warm_up_s, (int, float)) or not (
-                0.0 <= warm_up_s < 3600.0):
-            raise ConfigError(f"model decision: warm_up_s must be seconds in [0, 3600), not "
-                              f"{warm_up_s!r}")
-        return max(self.receptive_field_hops, int(np.ceil(warm_up_s / hop_s - 1e-9)))
+        seconds = self.manifest.get("decision", {}).get(key)
+        if seconds is None:
+            return None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not (
+                0.0 <= seconds < 3600.0):
+            raise ConfigError(f"model decision: {key} must be seconds in [0, 3600), not "
+                              f"{seconds!r}")
+        return int(np.ceil(seconds / hop_s - 1e-9))
 
     def network(self) -> StreamingTCN | StreamingEnsemble:
         if not self.members:
@@ -613,6 +674,8 @@ class NeuralConfig:
     # the manifest's, else "score")
     repeat_veto: bool | None = None  # False: no repeat veto (uspd.model.repeat), whatever
     # the manifest says; None: the manifest's, if any
+    cold_start: bool | None = None  # False: no start-up caution (ColdStart), whatever the
+    # manifest says; None: the manifest's, if any
 
 
 class DecisionLogic:
@@ -687,7 +750,9 @@ class NeuralDetector:
     set to 0). motion with hysteresis (see NeuralConfig); kind = "major" or "minor" by the
     larger class probability while motion is on, else "none".
     The first receptive-field hops of a stream (1.175 s), or the manifest decision's
-    `warm_up_s` if longer, are warm-up: score 0, no motion.
+    `warm_up_s` if longer, are warm-up: score 0, no motion. With the manifest's cold start
+    (ColdStart: `cold_start_s`, `cold_start_shift`) the score of the stream's first seconds is
+    lowered, after the veto and before the decision logic reads it.
     Output is identical for any split of the feature stream into blocks.
     """
 
@@ -752,6 +817,7 @@ class NeuralDetector:
         self.evidence_hops = self.path.evidence_hops
         self.warm_up_hops = (bundle.warm_up_hops if self.cfg.warm_up_hops is None
                              else self.cfg.warm_up_hops)
+        self.cold = bundle.cold_start if self.cfg.cold_start is not False else ColdStart()
         self.net = bundle.network()
         self.reset()
 
@@ -783,6 +849,8 @@ class NeuralDetector:
             text += f", {self.veto.cfg.label()}"
         if self.warm_up_hops > self.bundle.receptive_field_hops:
             text += f", warm-up {self.warm_up_hops * self.fe_cfg.hop_s:g} s"
+        if self.cold.active:
+            text += f", {self.cold.label(self.fe_cfg.hop_s)}"
         return text
 
     def reset(self) -> None:
@@ -803,11 +871,13 @@ class NeuralDetector:
         probs = softmax(logits)
         # warm-up: until the receptive field is filled with real features, the network sees
         # its zero start state; report no motion (score 0) rather than guess
-        warm = self.warm_up_hops - self._hops_seen
+        first_hop = self._hops_seen
+        warm = self.warm_up_hops - first_hop
         self._hops_seen += probs.shape[0]
         score, self._evidence = self.path.scores(probs, warm, self._evidence)
         if self.veto is not None:
             score = self.veto.process(score)
+        score = self.cold.apply(score, first_hop)
         motion = self.logic.process(score, self.path.release_scores(probs, warm))
         score = self._sustained(score)
         i_minor, i_major = CLASSES.index("minor"), CLASSES.index("major")

@@ -116,6 +116,7 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
     within `max_false_alarms` on the validation empty time, or with the fewest false alarms
     at `min_major_recall`) into manifest["decision"], with a bar if `progress`; says what it
     chose, and warns when no setting met the budget (the floor)."""
+    from uspd.model.runtime import STARTUP_KEYS
     from uspd.model.tune import tune_decision
 
     def tune(step=None):
@@ -131,7 +132,9 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
         with progress() as bar:
             task = bar.add_task("tuning the decision (score paths searched)", total=None)
             decision = tune(lambda i, n: bar.update(task, completed=i, total=n))
-    manifest["decision"] = decision.manifest()
+    # the start-up keys were applied to the scores tuned on, so a retune keeps them
+    kept = {k: v for k, v in manifest.get("decision", {}).items() if k in STARTUP_KEYS}
+    manifest["decision"] = {**decision.manifest(), **kept}
     echo(f"decision logic tuned on validation: {manifest['decision']}")
     if decision.false_alarms < 0 and min_major_recall is not None:
         echo(f"warning: no decision setting reaches a validation major recall of "

@@ -245,10 +245,10 @@ def deployed_scores(bundle: ModelBundle, recs: Sequence[Recording], evidence_hop
                     veto: RepeatVeto | None = None) -> list[np.ndarray]:
     """Per recording, per hop the score NeuralDetector's decision reads (p_human, 0 during the
     warm-up; with evidence_hops > 1 its mean evidence; or what `path` reads; then through
-    `veto`, if given); probs: class_probabilities, if known."""
+    `veto`, if given; then the bundle's cold start); probs: class_probabilities, if known."""
     probs = class_probabilities(bundle, recs) if probs is None else probs
-    return [decision_scores(p, bundle.warm_up_hops, evidence_hops, path, veto)
-            for p in probs]
+    return [decision_scores(p, bundle.warm_up_hops, evidence_hops, path, veto,
+                            bundle.cold_start) for p in probs]
 
 
 def check_slow_paths(paths: object, what: str) -> tuple[tuple[int, float], ...]:
