@@ -37,7 +37,8 @@ whose rule that stop wrote for stop 43; --seed0 999993896 on the fifteenth (FIFT
 started at the end of stop 43 for the next candidate; --seed0 999996948 on the sixteenth
 (SIXTEENTH_SEED0), started at stop 45 for stop 46's candidates; --seed0 925000000 on the
 seventeenth (SEVENTEENTH_SEED0), rendered at stops 47-48 to test the shipped model; --seed0
-937500000 on the eighteenth (EIGHTEENTH_SEED0), started at stop 48, unused so far.
+937500000 on the eighteenth (EIGHTEENTH_SEED0), started at stop 48, which judges stop 49's
+candidate; --seed0 943750000 on the nineteenth (NINETEENTH_SEED0), named at stop 49.
 
 Detectors: `neural` (the shipped model, or --model), `neural-raw` (the same decisions, but its
 score is the per-hop p_human, or the model's evidence window, instead of that held over the
@@ -124,6 +125,10 @@ SEVENTEENTH_SEED0 = 925_000_000
 # candidate withdrawn before any figure (docs/candidates/README.md, "Stop 49"); kept for the
 # next rule. Midway between the seventeenth and the confirmation corpus.
 EIGHTEENTH_SEED0 = 937_500_000
+# The nineteenth corpus (named at stop 49, not rendered yet): for the issue's target if stop
+# 49's candidate is installed (the eighteenth then favours it). Midway between the eighteenth
+# and the confirmation corpus.
+NINETEENTH_SEED0 = 943_750_000
 
 # family -> (count at scale 1, duration s, device mix)
 SUITE = {
@@ -158,7 +163,7 @@ CORPORA = {
     TENTH_SEED0: "tenth", ELEVENTH_SEED0: "eleventh", TWELFTH_SEED0: "twelfth",
     THIRTEENTH_SEED0: "thirteenth", FOURTEENTH_SEED0: "fourteenth", FIFTEENTH_SEED0: "fifteenth",
     SIXTEENTH_SEED0: "sixteenth", SEVENTEENTH_SEED0: "seventeenth",
-    EIGHTEENTH_SEED0: "eighteenth",
+    EIGHTEENTH_SEED0: "eighteenth", NINETEENTH_SEED0: "nineteenth",
 }  # fmt: skip
 
 
