@@ -410,6 +410,10 @@ def main() -> None:
     print(f"rendered (or read) and detected in {wall / 60:.1f} min ({audio_h * 3600 / wall:.1f}x "
           "real time for all, all workers)")
     names = list(results[0][1])
+    # scoring (DET curves of every detector over the corpus, each family, each part) takes
+    # minutes on a full corpus, so each stage says so before it starts
+    print(f"scoring {len(results)} recordings: the whole corpus, then each family, then "
+          f"{args.parts} parts", flush=True)
     overall = {n: evaluate_corpus([(d[n], lab) for _, d, lab in results], eval_cfg, name=n)
                for n in names}
     print("\n== all families ==")
@@ -445,6 +449,8 @@ def main() -> None:
         empty_within[f"{d:g}"] = empty_family_rates(results, names, thr_d)
         print_empty_families(f"  {args.target_recall:.0%} < {d:g} m", empty_within[f"{d:g}"],
                              names)
+    if args.parts:
+        print(f"\nscoring {args.parts} disjoint parts ...", flush=True)
     parts = parts_table(results, names, args.parts, args.target_recall) if args.parts else []
     if parts:
         print_parts(parts, names, args.target_recall)
