@@ -1,6 +1,7 @@
 """Decision tuning on validation recordings scores what the deployed detector would do."""
 
 import json
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,6 +11,7 @@ from uspd.errors import ConfigError
 from uspd.labels import Labels, Segment
 from uspd.model.dataset import Recording
 from uspd.model.runtime import ColdStart
+from uspd.model.train_config import TrainConfig
 from uspd.model.train_job import _tune_into
 from uspd.model.tune import (
     ON_HOPS,
@@ -60,6 +62,26 @@ def test_start_state_within_warm_up_is_not_a_false_alarm():
     assert tuned.false_alarms == 1
 
 
+@dataclass(frozen=True)
+class ManifestBundle:
+    """A bundle whose cold start comes from its manifest's decision, as ModelBundle's does."""
+
+    loud: int
+    manifest: dict
+
+    warm_up_hops = WARM_UP
+
+    @property
+    def cold_start(self):
+        d = self.manifest.get("decision", {})
+        if "cold_start_s" not in d:
+            return ColdStart()
+        return ColdStart(round(d["cold_start_s"] / HOP), d["cold_start_shift"])
+
+    def network(self):
+        return ScriptedNetwork(self.loud)
+
+
 def test_the_tuner_scores_with_the_cold_start_and_a_retune_keeps_it():
     # the start state's certain "major" (20 nats) past the warm-up is a false alarm for every
     # setting; a cold start over those hops lowering them by 40 nats leaves none
@@ -67,12 +89,32 @@ def test_the_tuner_scores_with_the_cold_start_and_a_retune_keeps_it():
     assert tune_decision(bundle(loud), [rec], evidence_hops=(1,)).false_alarms == 1
     cold = bundle(loud, ColdStart(loud, 40.0))
     assert tune_decision(cold, [rec], evidence_hops=(1,)).false_alarms == 0
-    # a retune (uspd tune) rewrites the decision but keeps the start-up keys it scored with
-    start = {"warm_up_s": 1.0, "cold_start_s": loud * HOP, "cold_start_shift": 40.0}
-    manifest = {"decision": {"threshold": 0.5, "on_hops": 9, **start}}
-    _tune_into(manifest, cold, [rec], "all", (1,), echo=lambda text: None)
-    tuned = tune_decision(cold, [rec], det_scope="all", evidence_hops=(1,))
-    assert manifest["decision"] == {**tuned.manifest(), **start}
+    want = tune_decision(cold, [rec], det_scope="all", evidence_hops=(1,))
+    start = {"cold_start_s": loud * HOP, "cold_start_shift": 40.0}
+    # a retune (uspd tune) rewrites the decision, keeps the start-up keys and scores with them
+    manifest = {"decision": {"threshold": 0.5, "on_hops": 9, "warm_up_s": 1.0, **start}}
+    _tune_into(manifest, ManifestBundle(loud, manifest), [rec], "all", (1,),
+               echo=lambda text: None)
+    assert manifest["decision"] == {**want.manifest(), "warm_up_s": 1.0, **start}
+    # a recipe's cold start (uspd train / tune with [train] cold_start_s, _shift) likewise
+    manifest = {"decision": {"threshold": 0.5}}
+    _tune_into(manifest, ManifestBundle(loud, {}), [rec], "all", (1,), echo=lambda text: None,
+               start=start)
+    assert manifest["decision"] == {**want.manifest(), **start}
+    assert want.false_alarms == 0 and want.manifest() != tune_decision(
+        bundle(loud), [rec], det_scope="all", evidence_hops=(1,)).manifest()
+
+
+def test_a_recipes_cold_start_is_checked_and_becomes_decision_keys():
+    assert TrainConfig().decision_start() == {}
+    assert TrainConfig(cold_start_s=3.0).decision_start() == {}  # no shift: none
+    cfg = TrainConfig(cold_start_s=3.0, cold_start_shift=2.0)
+    cfg.validate()
+    assert cfg.decision_start() == {"cold_start_s": 3.0, "cold_start_shift": 2.0}
+    for bad in ({"cold_start_s": -1.0}, {"cold_start_shift": -0.5},
+                {"cold_start_shift": float("nan")}, {"cold_start_s": 4000.0}):
+        with pytest.raises(ConfigError, match="cold_start"):
+            TrainConfig(**bad).validate()
 
 
 def test_no_setting_within_the_budget_falls_back_to_the_strictest_and_says_so():

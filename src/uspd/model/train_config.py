@@ -56,6 +56,11 @@ class TrainConfig:
     # RepeatVetoConfig's fields (any subset; {} = its defaults), written into the decision;
     # None: none. Why: an oscillating fan fires once per sweep, on a beat (stop 43)
     repeat_veto: dict[str, float] | None = None
+    # a cold start (runtime.ColdStart) the tuner scores with and writes into the decision: the
+    # score of a stream's first cold_start_s (s) lowered by cold_start_shift nats; 0: none.
+    # Why: before the comb and the clutter null engage (3 s) a fan reaches the network (stop 49)
+    cold_start_s: float = 0.0
+    cold_start_shift: float = 0.0
     window_hops: int = 0  # 0: receptive field + out_hops - 1
     out_hops: int = 16  # hops per window the loss is computed on
     stride_hops: int = 4  # spacing of window end points
@@ -113,6 +118,10 @@ class TrainConfig:
             raise ConfigError("train: tune_false_alarms must be >= 0")
         check_min_major_recall(self.tune_min_major_recall, "train: tune_min_major_recall")
         self.veto_config()
+        if not 0 <= self.cold_start_s < 3600 or not 0 <= self.cold_start_shift < float("inf"):
+            raise ConfigError(f"train: cold_start_s must be seconds in [0, 3600) and "
+                              f"cold_start_shift nats >= 0, not {self.cold_start_s} and "
+                              f"{self.cold_start_shift}")
         if not 0 <= self.distill_weight <= 1 or self.distill_temperature <= 0:
             raise ConfigError("train: distill_weight must lie in [0, 1] and "
                               "distill_temperature be > 0")
@@ -129,6 +138,12 @@ class TrainConfig:
         if self.repeat_veto is None:
             return None
         return RepeatVetoConfig.from_json(self.repeat_veto, "train: repeat_veto")
+
+    def decision_start(self) -> dict[str, float]:
+        """The manifest decision keys of the cold start, if any ({}: none)."""
+        if not (self.cold_start_s and self.cold_start_shift):
+            return {}
+        return {"cold_start_s": self.cold_start_s, "cold_start_shift": self.cold_start_shift}
 
     def windows(self) -> int:
         return self.window_hops or self.arch.receptive_field_hops + self.out_hops - 1

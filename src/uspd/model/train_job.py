@@ -91,7 +91,8 @@ def run_training(
     manifest["data"] = recipe_dict(recipe)
     _tune_into(manifest, load_model(model_path), val_recs, cfg.selection_scope,
                cfg.evidence_hops, echo, cfg.tune_false_alarms, cfg.tune_min_major_recall,
-               cfg.slow_paths, progress, cfg.slow_release, cfg.veto_config())
+               cfg.slow_paths, progress, cfg.slow_release, cfg.veto_config(),
+               cfg.decision_start())
     manifest_path.write_text(json.dumps(manifest, indent=1))
     if install:
         if BUILTIN_NPZ.exists() and confirm is not None and not confirm(
@@ -110,14 +111,23 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
                min_major_recall: float | None = None,
                slow_paths: tuple[tuple[int, float], ...] = (), progress=None,
                slow_release: str = "score",
-               repeat_veto: RepeatVetoConfig | None = None) -> None:
+               repeat_veto: RepeatVetoConfig | None = None,
+               start: dict[str, float] | None = None) -> None:
     """Tune the decision logic of `bundle` on val_recs (trying these evidence windows and slow
     paths, the latter released as slow_release says, each through `repeat_veto` if given,
     within `max_false_alarms` on the validation empty time, or with the fewest false alarms
     at `min_major_recall`) into manifest["decision"], with a bar if `progress`; says what it
-    chose, and warns when no setting met the budget (the floor)."""
+    chose, and warns when no setting met the budget (the floor). The decision keeps the
+    start-up keys (runtime.STARTUP_KEYS) it had, with `start` (e.g. a recipe's cold start)
+    over them, and is tuned with them in force."""
     from uspd.model.runtime import STARTUP_KEYS
     from uspd.model.tune import tune_decision
+
+    kept = {k: v for k, v in manifest.get("decision", {}).items() if k in STARTUP_KEYS}
+    kept.update(start or {})
+    if kept:
+        bundle = replace(bundle, manifest={**bundle.manifest, "decision": {
+            **bundle.manifest.get("decision", {}), **kept}})
 
     def tune(step=None):
         return tune_decision(bundle, val_recs, max_false_alarms=max_false_alarms,
@@ -132,8 +142,6 @@ def _tune_into(manifest: dict, bundle, val_recs, scope: str, evidence_hops: tupl
         with progress() as bar:
             task = bar.add_task("tuning the decision (score paths searched)", total=None)
             decision = tune(lambda i, n: bar.update(task, completed=i, total=n))
-    # the start-up keys were applied to the scores tuned on, so a retune keeps them
-    kept = {k: v for k, v in manifest.get("decision", {}).items() if k in STARTUP_KEYS}
     manifest["decision"] = {**decision.manifest(), **kept}
     echo(f"decision logic tuned on validation: {manifest['decision']}")
     if decision.false_alarms < 0 and min_major_recall is not None:
@@ -179,7 +187,7 @@ def run_tuning(model: Path, config: Path | None, out: Path, force: bool = False,
     _tune_into(manifest, bundle, val_recs, recipe.train.selection_scope, windows, echo,
                recipe.train.tune_false_alarms, recipe.train.tune_min_major_recall,
                recipe.train.slow_paths, progress, recipe.train.slow_release,
-               recipe.train.veto_config())
+               recipe.train.veto_config(), recipe.train.decision_start())
     manifest["decision_tuned_with"] = str(config) if config else "the default recipe"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
