@@ -321,8 +321,8 @@ class ColdStart:
 
     def apply(self, score: NDArray, first_hop: int = 0) -> NDArray[np.float64]:
         """`score` of the stream's hops first_hop, first_hop + 1, ... with those before
-        `hops` lowered (a copy; 0 stays 0, 1 stays 1). Per hop, so any split of a stream gives
-        bit-identical output."""
+        `hops` lowered (a copy if any is; 0 stays 0, 1 stays 1). Per hop, so any split of a
+        stream gives bit-identical output."""
         n = min(max(self.hops - first_hop, 0), score.shape[0])
         if n == 0 or not self.active:
             return score
