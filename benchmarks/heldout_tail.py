@@ -80,7 +80,7 @@ def main() -> None:
     from uspd.evaluate import evaluate_recording
     from uspd.model.runtime import NeuralDetector, held_min, load_model
     from uspd.model.train_job import BUILTIN_NPZ
-    from uspd.model.tune import held_score_report, in_empty_family, weakest_major_segments
+    from uspd.model.tune import held_score_report, in_empty_family, weakest_major_events
 
     t0 = time.perf_counter()
     try:
@@ -103,15 +103,15 @@ def main() -> None:
     print(f"{args.target_recall:.0%} major recall at threshold {op.threshold:.5f}: "
           f"{op.false_alarms} false alarms, {op.fa_per_hour:.2f} FA/h")
 
-    weak = weakest_major_segments(items, scores, hold)
-    print(f"\nweakest {args.weakest} of {len(weak)} major events (peak held score within 0.5 s "
+    weak = weakest_major_events(items, scores, hold)
+    print(f"\nweakest {args.weakest} of {len(weak)} major events (peak held score to 0.5 s "
           "after; below the threshold = missed there):")
-    for peak, i, seg in weak[:args.weakest]:
+    for peak, i, ev in weak[:args.weakest]:
         fam, seed, _, device = todo[i]
-        dist = f"{seg.distance_m:.1f} m" if seg.distance_m is not None else "-"
+        dist = f"{ev.distance_m:.1f} m" if ev.distance_m is not None else "-"
         mark = "missed" if peak < op.threshold else "found "
         print(f"  {peak:.4f} {mark} {fam:17s} seed {seed} {device:6s} "
-              f"{seg.start:5.1f}-{seg.end:5.1f} s at {dist}: {describe(*todo[i])}")
+              f"{ev.start:5.1f}-{ev.end:5.1f} s at {dist}: {describe(*todo[i])}")
 
     per_rec = []
     # per device: [false alarms, empty h, of which in the empty families: alarms, h]
@@ -138,7 +138,7 @@ def main() -> None:
         events = [peak for peak, i, _ in weak if todo[i][3] == device]
         missed = sum(peak < op.threshold for peak in events)
         print(f"  {device:6s} {n / h:6.2f} FA/h ({n} in {h:.1f} h); {ne / he if he else 0:6.2f} "
-              f"({ne} in {he:.1f} h); {missed} of {len(events)} major segments missed")
+              f"({ne} in {he:.1f} h); {missed} of {len(events)} major events missed")
     by_family = Counter()
     for n, i, _ in per_rec:
         by_family[todo[i][0]] += n

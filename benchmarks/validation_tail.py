@@ -33,7 +33,7 @@ from uspd.model.tune import (
     class_probabilities,
     deployed_scores,
     held_score_report,
-    weakest_major_segments,
+    weakest_major_events,
 )
 
 HOLDS = (1, 2, 4, 6, 8, 12)
@@ -101,13 +101,13 @@ def main() -> None:
               f"{rep.empty_h:.2f} h")
         print_false_alarms(items, specs, args.startup_s)
     hold = int(dec.get("on_hops", 2))
-    rows = [(peak, specs[i], seg)
-            for peak, i, seg in weakest_major_segments(recs, scores, hold)]
-    print(f"weakest major segments (max p_human held over {hold} hops, to 0.5 s after):")
-    for peak, spec, seg in rows[:args.weakest]:
-        dist = f"{seg.distance_m:.1f} m" if seg.distance_m is not None else "-"
+    rows = [(peak, specs[i], ev)
+            for peak, i, ev in weakest_major_events(recs, scores, hold)]
+    print(f"weakest major events (max p_human held over {hold} hops, to 0.5 s after):")
+    for peak, spec, ev in rows[:args.weakest]:
+        dist = f"{ev.distance_m:.1f} m" if ev.distance_m is not None else "-"
         print(f"  {peak:.3f}  {spec.scene:16s} seed {spec.seed} {spec.device:6s} "
-              f"{seg.start:5.1f}-{seg.end:5.1f} s ({seg.end - seg.start:.1f} s) at {dist}")
+              f"{ev.start:5.1f}-{ev.end:5.1f} s ({ev.end - ev.start:.1f} s) at {dist}")
     scenes = {(spec.scene, spec.seed) for _, spec, _ in rows[:args.weakest]}
     print(f"they come from {len(scenes)} scenes; {time.perf_counter() - t0:.0f} s")
 

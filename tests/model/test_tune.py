@@ -21,7 +21,7 @@ from uspd.model.tune import (
     held_score_report,
     in_empty_family,
     tune_decision,
-    weakest_major_segments,
+    weakest_major_events,
 )
 
 HOP = 0.025
@@ -246,7 +246,7 @@ def test_thresholds_above_0999_keep_the_hold_of_stage_0():
     assert tuned.on_hops == min(tuned.det_fa_per_hour, key=lambda k: (tuned.det_fa_per_hour[k], k))
 
 
-def test_weakest_major_segments_rank_by_the_held_peak_within_the_grace():
+def test_weakest_major_events_rank_by_the_held_peak_within_the_grace():
     n = 400  # 10 s
     t = np.arange(1, n + 1) * HOP
     segs = (Segment(0.0, 2.0, "empty"), Segment(2.0, 3.0, "major"), Segment(3.0, 6.0, "empty"),
@@ -258,10 +258,26 @@ def test_weakest_major_segments_rank_by_the_held_peak_within_the_grace():
     score[248:250] = 0.99  # 2 hops at 6.2 s: held over 4 hops it never counts
     score[288:292] = 0.6  # 4 hops at 7.2-7.3 s, within 0.5 s after the second event
     score[320:340] = 1.0  # 8-8.5 s, after the grace: no event's peak
-    rows = weakest_major_segments([rec], [score], hold=4, after_s=0.5)
-    assert [(round(p, 6), seg.start) for p, _, seg in rows] == [(0.6, 6.0), (0.9, 2.0)]
-    rows = weakest_major_segments([rec], [score], hold=1, after_s=0.5)
-    assert [(round(p, 6), seg.start) for p, _, seg in rows] == [(0.9, 2.0), (0.99, 6.0)]
+    rows = weakest_major_events([rec], [score], hold=4)
+    assert [(round(p, 6), ev.start) for p, _, ev in rows] == [(0.6, 6.0), (0.9, 2.0)]
+    rows = weakest_major_events([rec], [score], hold=1)
+    assert [(round(p, 6), ev.start) for p, _, ev in rows] == [(0.9, 2.0), (0.99, 6.0)]
+
+
+def test_weakest_major_events_are_the_events_the_report_counts():
+    # two major segments 0.2 s apart form one event; a walk starting 0.2 s before the
+    # recording's end is too late to judge: the list and the report's recall both count 1
+    n = 400  # 10 s
+    t = np.arange(1, n + 1) * HOP
+    segs = (Segment(0.0, 2.0, "empty"), Segment(2.0, 3.0, "major"), Segment(3.0, 3.2, "minor"),
+            Segment(3.2, 4.0, "major"), Segment(4.0, 9.8, "empty"), Segment(9.8, 10.0, "major"))
+    rec = Recording(np.zeros((n, 40), np.float32), np.zeros(n, np.int64), t,
+                    Labels(96000, 4e4, n * HOP, 4, segs))
+    score = np.zeros(n)
+    score[140:150] = 0.7  # 3.5-3.75 s: inside the merged event's second part
+    rows = weakest_major_events([rec], [score], hold=2)
+    assert [(round(p, 6), ev.start, ev.end) for p, _, ev in rows] == [(0.7, 2.0, 4.0)]
+    assert held_score_report([rec], [score], hold=2).major.n_events == len(rows)
 
 
 def test_empty_family_scope_counts_false_alarms_in_empty_room_recordings_only():

@@ -37,13 +37,14 @@ from uspd.detect import Decisions
 from uspd.errors import ConfigError
 from uspd.evaluate import (
     EvalConfig,
+    Event,
     RecordingResult,
     Report,
     evaluate_corpus,
     evaluate_recording,
     report_from_results,
 )
-from uspd.labels import Labels, Segment
+from uspd.labels import Labels
 from uspd.model.dataset import Recording
 from uspd.model.repeat import RepeatVeto, RepeatVetoConfig
 from uspd.model.runtime import (
@@ -175,18 +176,16 @@ def held_score_report(recs: Sequence[Recording], scores: Sequence, hold: int,
     return report_from_results(held_score_results(recs, scores, hold, cfg), cfg)
 
 
-def weakest_major_segments(recs: Sequence[Recording], scores: Sequence, hold: int,
-                           after_s: float = 0.5) -> list[tuple[float, int, Segment]]:
-    """(peak, recording index, segment) of every major label segment, weakest first: peak is
-    the highest p_human held over `hold` hops from the segment's start to after_s (s) past its
-    end, the score a threshold must not exceed for the segment to count as found."""
-    rows = []
-    for i, (r, sc) in enumerate(zip(recs, scores, strict=True)):
-        held = held_min(sc, hold)
-        for seg in (g for g in r.labels.segments if g.label == "major"):
-            m = (r.t_end_s >= seg.start) & (r.t_end_s <= seg.end + after_s)
-            if m.any():
-                rows.append((float(held[m].max()), i, seg))
+def weakest_major_events(recs: Sequence[Recording], scores: Sequence, hold: int,
+                         cfg: EvalConfig | None = None) -> list[tuple[float, int, Event]]:
+    """(peak, recording index, event) of every major event the protocol (`cfg`) scores, weakest
+    first: peak is the event's max_score, the highest p_human held over `hold` hops from its
+    start to the grace after its end, the score a threshold must not exceed for the event to
+    count as found. These are the events the corpus report's recall counts: segments merged
+    across short gaps, without those a recording ends too soon to judge."""
+    rows = [(ev.max_score, i, ev)
+            for i, res in enumerate(held_score_results(recs, scores, hold, cfg))
+            for ev in res.events if ev.label == "major"]
     rows.sort(key=lambda row: row[0])
     return rows
 
